@@ -1,0 +1,8 @@
+export { default as AccountHolder } from "./account-holder"
+export { default as Capture } from "./capture"
+export { default as Payment } from "./payment"
+export { default as PaymentCollection } from "./payment-collection"
+export { default as PaymentProvider } from "./payment-provider"
+export { default as PaymentSession } from "./payment-session"
+export { default as Refund } from "./refund"
+export { default as RefundReason } from "./refund-reason"

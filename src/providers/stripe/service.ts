@@ -1,0 +1,674 @@
+import type {
+  AuthorizePaymentInput,
+  AuthorizePaymentOutput,
+  BigNumberInput,
+  CancelPaymentInput,
+  CancelPaymentOutput,
+  CapturePaymentInput,
+  CapturePaymentOutput,
+  CreateAccountHolderInput,
+  CreateAccountHolderOutput,
+  DeleteAccountHolderInput,
+  DeleteAccountHolderOutput,
+  DeletePaymentInput,
+  DeletePaymentMethodInput,
+  DeletePaymentMethodOutput,
+  DeletePaymentOutput,
+  GetPaymentStatusInput,
+  GetPaymentStatusOutput,
+  InitiatePaymentInput,
+  InitiatePaymentOutput,
+  ListPaymentMethodsInput,
+  ListPaymentMethodsOutput,
+  PaymentCustomerDTO,
+  PaymentProviderContext,
+  PaymentSessionStatus,
+  ProviderWebhookPayload,
+  RefundPaymentInput,
+  RefundPaymentOutput,
+  RetrieveAccountHolderInput,
+  RetrieveAccountHolderOutput,
+  RetrievePaymentInput,
+  RetrievePaymentOutput,
+  SavePaymentMethodInput,
+  SavePaymentMethodOutput,
+  UpdateAccountHolderInput,
+  UpdateAccountHolderOutput,
+  UpdatePaymentInput,
+  UpdatePaymentOutput,
+  WebhookActionResult,
+} from "@medusajs/framework/types"
+import { AbstractPaymentProvider, MedusaError } from "@medusajs/framework/utils"
+import Stripe from "stripe"
+import { parseMoneyMovement } from "../../utils/amount"
+import { normalizeCurrencyCode } from "../../utils/currency"
+import { toStripeAmount } from "./amounts"
+import { isStripeError, toProviderError } from "./errors"
+import { buildIdempotencyKey, fingerprint } from "./idempotency"
+import { buildIntentParams, stripeCustomerIdOf } from "./intent-params"
+import {
+  resolveStripeOptions,
+  type ResolvedStripeOptions,
+  type StripeProviderOptions,
+} from "./options"
+import { knownPaymentMethodType, sessionStatusFromIntent } from "./status"
+import {
+  parseVerifiedEvent,
+  rawBodyBytes,
+  signatureHeaderOf,
+  webhookActionForEvent,
+} from "./webhook-events"
+import { verifyStripeSignature } from "./webhook-signature"
+
+type Data = Record<string, unknown>
+
+/** Expanding the payment method tells us its type (async or not) without a second call. */
+const INTENT_EXPAND = ["payment_method"]
+
+/** Medusa 2.21 does not pass a capture amount; our module does, as `input.amount`. */
+type CaptureInput = CapturePaymentInput & { amount?: BigNumberInput }
+
+/** Fields of `savePaymentMethod` data sent on to the SetupIntent. */
+const SETUP_INTENT_FIELDS = [
+  "payment_method",
+  "payment_method_types",
+  "payment_method_options",
+  "automatic_payment_methods",
+  "usage",
+  "confirm",
+  "return_url",
+  "metadata",
+] as const
+
+/**
+ * Stripe payments for Medusa: a PaymentIntent per payment session.
+ *
+ * Session `data` is the PaymentIntent as Stripe last returned it (so the
+ * storefront finds `client_secret` where it always did). Amounts in it are in
+ * Stripe's units; amounts in and out of the provider API are standard units.
+ */
+export class StripeProviderService extends AbstractPaymentProvider<StripeProviderOptions> {
+  static identifier = "stripe"
+
+  protected readonly options_: ResolvedStripeOptions
+  protected readonly stripe_: Stripe
+
+  static validateOptions(options: Record<string, unknown>): void {
+    resolveStripeOptions(options)
+  }
+
+  constructor(cradle: Record<string, unknown>, options: StripeProviderOptions) {
+    super(cradle, options)
+    this.options_ = resolveStripeOptions(options)
+    this.stripe_ = createStripeClient(this.options_)
+    warnWhenWebhooksCannotBeVerified(cradle, this.options_)
+  }
+
+  /** The SDK client, for stores that need a call this provider does not make. */
+  get stripe(): Stripe {
+    return this.stripe_
+  }
+
+  // ---------------------------------------------------------------- payments
+
+  async initiatePayment(input: InitiatePaymentInput): Promise<InitiatePaymentOutput> {
+    const data = input.data ?? {}
+    const currency = normalizeCurrencyCode(input.currency_code)
+    const params: Stripe.PaymentIntentCreateParams = {
+      ...buildIntentParams(this.options_, data, input.context),
+      amount: toStripeAmount(input.amount, currency),
+      currency,
+      expand: INTENT_EXPAND,
+    }
+    const key = buildIdempotencyKey(baseKey(input.context, sessionIdOf(data)), "initiate")
+
+    const intent = await this.callKeepingDeclinedIntent("initiatePayment", key, () =>
+      this.stripe_.paymentIntents.create(params, { idempotencyKey: key })
+    )
+    return { id: intent.id, status: this.statusOf(intent), data: asData(intent) }
+  }
+
+  /**
+   * Changes the amount (or currency) of the SAME PaymentIntent; a new intent
+   * per cart change is what made Medusa's provider leave 7 intents per order.
+   *
+   * The key carries a revision number kept in the intent's metadata, so that
+   * going 10 → 20 → 10 → 20 makes four distinct requests, while a retry of
+   * one update (same stored data, same amount) reuses its key.
+   */
+  async updatePayment(input: UpdatePaymentInput): Promise<UpdatePaymentOutput> {
+    const data = input.data ?? {}
+    const id = intentIdOf(data, "updatePayment")
+    const currency = normalizeCurrencyCode(input.currency_code)
+    const amount = toStripeAmount(input.amount, currency)
+
+    if (data.amount === amount && data.currency === currency) {
+      return { status: this.statusOf(data), data }
+    }
+    const revision = amountRevisionOf(data) + 1
+    const key = buildIdempotencyKey(
+      baseKey(input.context, sessionIdOf(data) ?? id),
+      "update",
+      `r${revision}`,
+      `${amount}${currency}`
+    )
+    const intent = await this.call("updatePayment", key, () =>
+      this.stripe_.paymentIntents.update(
+        id,
+        {
+          amount,
+          currency,
+          metadata: { medusa_amount_revision: String(revision) },
+          expand: INTENT_EXPAND,
+        },
+        { idempotencyKey: key }
+      )
+    )
+    return { status: this.statusOf(intent), data: asData(intent) }
+  }
+
+  /**
+   * Reads the intent's state. An intent with a payment method but no
+   * confirmation is confirmed here (unless `confirmOnAuthorize: false`); the
+   * key names the payment method, so retrying with another card after a
+   * decline is a new request rather than a replay of the decline.
+   */
+  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput> {
+    const data = input.data ?? {}
+    const id = intentIdOf(data, "authorizePayment")
+    let intent = await this.retrieveIntent(id, "authorizePayment")
+
+    if (intent.status === "requires_confirmation" && this.options_.confirmOnAuthorize) {
+      const key = buildIdempotencyKey(
+        baseKey(input.context, sessionIdOf(data) ?? id),
+        "authorize",
+        paymentMethodIdOf(intent) ?? "no-method"
+      )
+      const confirmParams: Stripe.PaymentIntentConfirmParams = { expand: INTENT_EXPAND }
+      if (typeof data.return_url === "string") {
+        confirmParams.return_url = data.return_url
+      }
+      intent = await this.callKeepingDeclinedIntent("authorizePayment", key, () =>
+        this.stripe_.paymentIntents.confirm(id, confirmParams, { idempotencyKey: key })
+      )
+    }
+    return { status: this.statusOf(intent), data: asData(intent) }
+  }
+
+  /**
+   * Captures the whole amount, or `input.amount` (standard units) when given.
+   * A partial capture on an intent that requested multicapture is sent with
+   * `final_capture: false`, so the rest stays capturable; otherwise Stripe
+   * releases the remainder, as it does for any partial capture.
+   *
+   * An intent that already succeeded (captured automatically, or by a
+   * capture whose response we lost) counts as captured.
+   */
+  async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput> {
+    const data = input.data ?? {}
+    const id = intentIdOf(data, "capturePayment")
+    // Only the module's capture id identifies one capture; without it a
+    // random key is safer than one shared by two partial captures.
+    const key = buildIdempotencyKey(input.context?.idempotency_key, "capture")
+    const params: Stripe.PaymentIntentCaptureParams = { expand: INTENT_EXPAND }
+
+    if (input.amount !== undefined && input.amount !== null) {
+      const currency = currencyOf(data, "capturePayment")
+      const requested = parseMoneyMovement(input.amount, currency, "capture amount")
+      params.amount_to_capture = toStripeAmount(requested.toFixed(), currency)
+      if (requestsMulticapture(data) && params.amount_to_capture < capturableOf(data)) {
+        params.final_capture = false
+      }
+    }
+
+    try {
+      const intent = await this.stripe_.paymentIntents.capture(id, params, { idempotencyKey: key })
+      return { data: asData(intent) }
+    } catch (error) {
+      const current = intentInUnexpectedState(error)
+      if (current?.status === "succeeded") {
+        return { data: asData(current) }
+      }
+      throw toProviderError(error, "capturePayment", key)
+    }
+  }
+
+  /**
+   * Refunds `input.amount` (standard units) of the intent. The Stripe refund
+   * is appended to `data.refunds` so the payment keeps a record of each one
+   * (Medusa's provider threw it away). Errors, including
+   * `charge_already_refunded`, are raised: swallowing them would let the
+   * module record a refund that never happened.
+   */
+  async refundPayment(input: RefundPaymentInput): Promise<RefundPaymentOutput> {
+    const data = input.data ?? {}
+    const id = intentIdOf(data, "refundPayment")
+    const currency = currencyOf(data, "refundPayment")
+    const amount = parseMoneyMovement(input.amount, currency, "refund amount")
+    // As for captures: two refunds must never share a key, so no fallback id.
+    const key = buildIdempotencyKey(input.context?.idempotency_key, "refund")
+    const sessionId = sessionIdOf(data)
+
+    const refund = await this.call("refundPayment", key, () =>
+      this.stripe_.refunds.create(
+        {
+          payment_intent: id,
+          amount: toStripeAmount(amount.toFixed(), currency),
+          metadata: sessionId ? { session_id: sessionId } : undefined,
+        },
+        { idempotencyKey: key }
+      )
+    )
+    return { data: { ...data, refunds: withRefund(data.refunds, refund) } }
+  }
+
+  async cancelPayment(input: CancelPaymentInput): Promise<CancelPaymentOutput> {
+    return this.cancelIntent(input, "cancel")
+  }
+
+  /** Deleting a session releases its intent; one that already moved money is refused by Stripe. */
+  async deletePayment(input: DeletePaymentInput): Promise<DeletePaymentOutput> {
+    return this.cancelIntent(input, "delete")
+  }
+
+  async retrievePayment(input: RetrievePaymentInput): Promise<RetrievePaymentOutput> {
+    const id = intentIdOf(input.data ?? {}, "retrievePayment")
+    return { data: asData(await this.retrieveIntent(id, "retrievePayment")) }
+  }
+
+  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
+    const id = intentIdOf(input.data ?? {}, "getPaymentStatus")
+    const intent = await this.retrieveIntent(id, "getPaymentStatus")
+    return { status: this.statusOf(intent), data: asData(intent) }
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  /**
+   * Verifies the Stripe-Signature over the raw body (webhook-signature.ts),
+   * then maps the event parsed FROM THOSE BYTES — never the `data` Medusa
+   * parsed alongside, which nothing vouches for. A missing or bad signature
+   * throws a MedusaError INVALID_DATA; it never returns "not_supported".
+   */
+  async getWebhookActionAndData(
+    payload: ProviderWebhookPayload["payload"]
+  ): Promise<WebhookActionResult> {
+    const body = rawBodyBytes(payload.rawData)
+    verifyStripeSignature({
+      rawBody: body,
+      header: signatureHeaderOf(payload.headers),
+      secrets: this.options_.webhookSecrets,
+      toleranceSeconds: this.options_.webhookToleranceSeconds,
+    })
+    const event = parseVerifiedEvent(body)
+    return webhookActionForEvent(event, (intent) => this.isAsyncPaymentMethod(intent))
+  }
+
+  // ---------------------------------------------------------------- customers
+
+  async createAccountHolder(input: CreateAccountHolderInput): Promise<CreateAccountHolderOutput> {
+    const existing = stripeCustomerIdOf(input.context)
+    if (existing) {
+      return { id: existing, data: input.context.account_holder?.data }
+    }
+    const customer = input.context.customer
+    if (!customer?.id) {
+      throw invalidInput("createAccountHolder needs context.customer.")
+    }
+    const params: Stripe.CustomerCreateParams = {
+      ...customerParams(customer),
+      metadata: { medusa_customer_id: customer.id },
+    }
+    // Same Medusa customer, same details → same key → Stripe returns the
+    // customer it already created instead of a duplicate.
+    const key = buildIdempotencyKey(
+      input.context.idempotency_key ?? customer.id,
+      "create-customer",
+      fingerprint(params)
+    )
+    const created = await this.call("createAccountHolder", key, () =>
+      this.stripe_.customers.create(params, { idempotencyKey: key })
+    )
+    return { id: created.id, data: asData(created) }
+  }
+
+  async updateAccountHolder(input: UpdateAccountHolderInput): Promise<UpdateAccountHolderOutput> {
+    const id = stripeCustomerIdOf(input.context)
+    if (!id) {
+      throw invalidInput("updateAccountHolder needs context.account_holder.data.id (the Stripe customer id).")
+    }
+    const customer = input.context.customer
+    if (!customer) {
+      return {}
+    }
+    const params = customerParams(customer)
+    const key = buildIdempotencyKey(
+      input.context.idempotency_key ?? id,
+      "update-customer",
+      fingerprint(params)
+    )
+    const updated = await this.call("updateAccountHolder", key, () =>
+      this.stripe_.customers.update(id, params, { idempotencyKey: key })
+    )
+    return { data: asData(updated) }
+  }
+
+  /** Deleting a customer Stripe no longer has is a success: the goal is reached. */
+  async deleteAccountHolder(input: DeleteAccountHolderInput): Promise<DeleteAccountHolderOutput> {
+    const holder = input.context.account_holder
+    const id = (holder?.data as Data | undefined)?.id ?? holder?.external_id
+    if (typeof id !== "string" || id === "") {
+      throw invalidInput("deleteAccountHolder needs context.account_holder with the Stripe customer id.")
+    }
+    const key = buildIdempotencyKey(id, "delete-customer")
+    try {
+      const deleted = await this.stripe_.customers.del(id, {}, { idempotencyKey: key })
+      return { data: asData(deleted) }
+    } catch (error) {
+      if (isStripeError(error) && error.code === "resource_missing") {
+        return { data: { id, object: "customer", deleted: true } }
+      }
+      throw toProviderError(error, "deleteAccountHolder", key)
+    }
+  }
+
+  async retrieveAccountHolder(input: RetrieveAccountHolderInput): Promise<RetrieveAccountHolderOutput> {
+    const customer = await this.call("retrieveAccountHolder", undefined, () =>
+      this.stripe_.customers.retrieve(input.id)
+    )
+    if ((customer as Stripe.DeletedCustomer).deleted) {
+      throw new MedusaError(
+        MedusaError.Types.NOT_FOUND,
+        `Stripe customer ${input.id} was deleted.`
+      )
+    }
+    return { id: customer.id, data: asData(customer) }
+  }
+
+  // ---------------------------------------------------------- payment methods
+
+  async listPaymentMethods(input: ListPaymentMethodsInput): Promise<ListPaymentMethodsOutput> {
+    const customer = stripeCustomerIdOf(input.context)
+    if (!customer) {
+      return []
+    }
+    const methods: Stripe.PaymentMethod[] = []
+    let startingAfter: string | undefined
+    // Follow pages ourselves: a customer with more than one page of cards
+    // would otherwise silently miss some.
+    for (;;) {
+      const page = await this.call("listPaymentMethods", undefined, () =>
+        this.stripe_.customers.listPaymentMethods(customer, {
+          limit: 100,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        })
+      )
+      methods.push(...page.data)
+      if (!page.has_more || page.data.length === 0) break
+      startingAfter = page.data[page.data.length - 1].id
+    }
+    return methods.map((method) => ({ id: method.id, data: asData(method) }))
+  }
+
+  /** Starts a SetupIntent for the customer; the storefront completes it with Stripe.js. */
+  async savePaymentMethod(input: SavePaymentMethodInput): Promise<SavePaymentMethodOutput> {
+    const customer = stripeCustomerIdOf(input.context)
+    if (!customer) {
+      throw invalidInput("savePaymentMethod needs context.account_holder.data.id (the Stripe customer id).")
+    }
+    const params = { customer, ...pick(input.data ?? {}, SETUP_INTENT_FIELDS) } as Stripe.SetupIntentCreateParams
+    const key = buildIdempotencyKey(
+      input.context?.idempotency_key ?? customer,
+      "save-payment-method",
+      fingerprint(params)
+    )
+    const setupIntent = await this.call("savePaymentMethod", key, () =>
+      this.stripe_.setupIntents.create(params, { idempotencyKey: key })
+    )
+    return { id: setupIntent.id, data: asData(setupIntent) }
+  }
+
+  async deletePaymentMethod(input: DeletePaymentMethodInput): Promise<DeletePaymentMethodOutput> {
+    const id = input.data?.id
+    if (typeof id !== "string" || id === "") {
+      throw invalidInput("deletePaymentMethod needs data.id (the Stripe payment method id).")
+    }
+    const key = buildIdempotencyKey(id, "detach")
+    const detached = await this.call("deletePaymentMethod", key, () =>
+      this.stripe_.paymentMethods.detach(id, {}, { idempotencyKey: key })
+    )
+    return { data: asData(detached) }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  protected statusOf(intent: Data | Stripe.PaymentIntent): PaymentSessionStatus {
+    return sessionStatusFromIntent(intent as Data, this.options_.asyncPaymentMethodTypes)
+  }
+
+  protected async retrieveIntent(id: string, operation: string): Promise<Stripe.PaymentIntent> {
+    return this.call(operation, undefined, () =>
+      this.stripe_.paymentIntents.retrieve(id, { expand: INTENT_EXPAND })
+    )
+  }
+
+  /** Runs one SDK call; whatever it throws leaves as a MedusaError (see errors.ts). */
+  protected async call<T>(
+    operation: string,
+    idempotencyKey: string | undefined,
+    request: () => Promise<T>
+  ): Promise<T> {
+    try {
+      return await request()
+    } catch (error) {
+      throw toProviderError(error, operation, idempotencyKey)
+    }
+  }
+
+  /**
+   * Like `call`, but a card decline that comes with the failed intent returns
+   * that intent: the session then records status `error` and Stripe's
+   * `last_payment_error`, instead of losing the intent id.
+   */
+  protected async callKeepingDeclinedIntent(
+    operation: string,
+    idempotencyKey: string,
+    request: () => Promise<Stripe.PaymentIntent>
+  ): Promise<Stripe.PaymentIntent> {
+    try {
+      return await request()
+    } catch (error) {
+      if (isStripeError(error) && error.type === "StripeCardError" && error.payment_intent?.id) {
+        return error.payment_intent
+      }
+      throw toProviderError(error, operation, idempotencyKey)
+    }
+  }
+
+  protected async cancelIntent(
+    input: CancelPaymentInput,
+    operation: "cancel" | "delete"
+  ): Promise<CancelPaymentOutput> {
+    const data = input.data ?? {}
+    if (typeof data.id !== "string" || data.id === "") {
+      // Nothing was created at Stripe (e.g. initiate failed): nothing to release.
+      return { data }
+    }
+    const id = data.id
+    const key = buildIdempotencyKey(baseKey(input.context, id), operation)
+    try {
+      const intent = await this.stripe_.paymentIntents.cancel(id, {}, { idempotencyKey: key })
+      return { data: asData(intent) }
+    } catch (error) {
+      const current = intentInUnexpectedState(error)
+      if (current?.status === "canceled") {
+        return { data: asData(current) }
+      }
+      throw toProviderError(error, `${operation}Payment`, key)
+    }
+  }
+
+  /** Whether the intent's payment method is one of `asyncPaymentMethodTypes`. */
+  protected async isAsyncPaymentMethod(intent: Stripe.PaymentIntent): Promise<boolean> {
+    const asyncTypes = this.options_.asyncPaymentMethodTypes
+    if (asyncTypes.length === 0) {
+      return false
+    }
+    const known = knownPaymentMethodType(intent)
+    if (known) {
+      return asyncTypes.includes(known)
+    }
+    const methodId = paymentMethodIdOf(intent)
+    if (!methodId) {
+      return false
+    }
+    const method = await this.call("getWebhookActionAndData", undefined, () =>
+      this.stripe_.paymentMethods.retrieve(methodId)
+    )
+    return asyncTypes.includes(method.type)
+  }
+}
+
+// ------------------------------------------------------------------ plumbing
+
+function createStripeClient(options: ResolvedStripeOptions): Stripe {
+  const config: Stripe.StripeConfig = {
+    maxNetworkRetries: options.maxNetworkRetries,
+    timeout: options.timeoutMs,
+    appInfo: { name: "medusa-payment-plus" },
+  }
+  if (options.apiVersion) {
+    config.apiVersion = options.apiVersion as Stripe.LatestApiVersion
+  }
+  if (options.api) {
+    config.host = options.api.host
+    config.port = options.api.port
+    config.protocol = options.api.protocol
+  }
+  return new Stripe(options.apiKey, config)
+}
+
+function warnWhenWebhooksCannotBeVerified(
+  cradle: Record<string, unknown>,
+  options: ResolvedStripeOptions
+): void {
+  if (options.webhookSecrets.length > 0) {
+    return
+  }
+  let logger: { warn(message: string): void } | undefined
+  try {
+    logger = cradle.logger as typeof logger
+  } catch {
+    // The container throws for an unregistered name; no logger, no warning.
+  }
+  logger?.warn?.(
+    "Stripe payment provider: no `webhookSecret` is configured. Every webhook will be rejected, " +
+      "so payments that complete asynchronously (3-D Secure, bank debits) will not update orders."
+  )
+}
+
+/** Stripe objects as plain data (drops the SDK's non-enumerable `lastResponse`). */
+function asData(object: object): Data {
+  return { ...(object as Data) }
+}
+
+function invalidInput(message: string): MedusaError {
+  return new MedusaError(MedusaError.Types.INVALID_DATA, `Stripe payment provider: ${message}`)
+}
+
+function intentIdOf(data: Data, operation: string): string {
+  const id = data.id
+  if (typeof id !== "string" || id === "") {
+    throw invalidInput(`${operation} needs the PaymentIntent id in data.id; the session data has none.`)
+  }
+  return id
+}
+
+function currencyOf(data: Data, operation: string): string {
+  const currency = data.currency
+  if (typeof currency !== "string" || currency === "") {
+    throw invalidInput(`${operation} needs the intent's currency in data.currency.`)
+  }
+  return currency
+}
+
+function sessionIdOf(data: Data): string | undefined {
+  const metadata = data.metadata as Data | undefined
+  const id = data.session_id ?? metadata?.session_id
+  return typeof id === "string" && id !== "" ? id : undefined
+}
+
+/** The module's key for this operation, else the best id of ours we can find. */
+function baseKey(context: PaymentProviderContext | undefined, fallback: string | undefined): string | undefined {
+  return context?.idempotency_key ?? fallback
+}
+
+function amountRevisionOf(data: Data): number {
+  const metadata = data.metadata as Data | undefined
+  const revision = Number(metadata?.medusa_amount_revision ?? 0)
+  return Number.isSafeInteger(revision) && revision > 0 ? revision : 0
+}
+
+function paymentMethodIdOf(intent: { payment_method?: unknown }): string | undefined {
+  const method = intent.payment_method
+  if (typeof method === "string") return method
+  if (method && typeof method === "object" && typeof (method as Data).id === "string") {
+    return (method as Data).id as string
+  }
+  return undefined
+}
+
+function requestsMulticapture(data: Data): boolean {
+  const card = (data.payment_method_options as Data | undefined)?.card as Data | undefined
+  return card?.request_multicapture === "if_available"
+}
+
+function capturableOf(data: Data): number {
+  return typeof data.amount_capturable === "number" ? data.amount_capturable : Number.POSITIVE_INFINITY
+}
+
+/** The intent Stripe attaches to a `payment_intent_unexpected_state` error. */
+function intentInUnexpectedState(error: unknown): Stripe.PaymentIntent | undefined {
+  if (isStripeError(error) && error.code === "payment_intent_unexpected_state") {
+    return error.payment_intent
+  }
+  return undefined
+}
+
+function withRefund(existing: unknown, refund: Stripe.Refund): Data[] {
+  const previous = Array.isArray(existing) ? (existing as Data[]) : []
+  // A replayed refund (same idempotency key) must not be listed twice.
+  return [...previous.filter((r) => r?.id !== refund.id), asData(refund)]
+}
+
+function customerParams(customer: PaymentCustomerDTO): Stripe.CustomerCreateParams {
+  const name =
+    customer.company_name ||
+    [customer.first_name, customer.last_name].filter(Boolean).join(" ") ||
+    undefined
+  const address = customer.billing_address
+  const params: Stripe.CustomerCreateParams = {
+    email: customer.email,
+    name,
+    phone: customer.phone ?? undefined,
+  }
+  if (address) {
+    params.address = {
+      line1: address.address_1 ?? undefined,
+      line2: address.address_2 ?? undefined,
+      city: address.city ?? undefined,
+      state: address.province ?? undefined,
+      postal_code: address.postal_code ?? undefined,
+      country: address.country_code ?? undefined,
+    }
+  }
+  return params
+}
+
+function pick(data: Data, fields: readonly string[]): Data {
+  const picked: Data = {}
+  for (const field of fields) {
+    if (data[field] !== undefined) picked[field] = data[field]
+  }
+  return picked
+}

@@ -1,0 +1,1285 @@
+import {
+  AccountHolderDTO,
+  CaptureDTO,
+  Context,
+  CreateAccountHolderDTO,
+  CreateCaptureDTO,
+  CreatePaymentCollectionDTO,
+  CreatePaymentMethodDTO,
+  CreatePaymentSessionDTO,
+  CreateRefundDTO,
+  DAL,
+  DeletePaymentMethodDTO,
+  FilterablePaymentCollectionProps,
+  FilterablePaymentMethodProps,
+  FilterablePaymentProviderProps,
+  FindConfig,
+  InferEntityType,
+  InternalModuleDeclaration,
+  IPaymentModuleService,
+  ModuleJoinerConfig,
+  ModulesSdkTypes,
+  PaymentCollectionDTO,
+  PaymentCollectionUpdatableFields,
+  PaymentDTO,
+  PaymentMethodDTO,
+  PaymentProviderDTO,
+  PaymentSessionDTO,
+  ProviderWebhookPayload,
+  RefundDTO,
+  RefundReasonDTO,
+  UpdateAccountHolderDTO,
+  UpdatePaymentDTO,
+  UpdatePaymentSessionDTO,
+  UpsertPaymentCollectionDTO,
+  WebhookActionResult,
+} from "@medusajs/framework/types"
+import {
+  EmitEvents,
+  generateEntityId,
+  InjectManager,
+  InjectTransactionManager,
+  isString,
+  MathBN,
+  MedusaContext,
+  MedusaService,
+  PaymentSessionStatus,
+} from "@medusajs/framework/utils"
+import {
+  AccountHolder,
+  Capture,
+  Payment,
+  PaymentCollection,
+  PaymentSession,
+  Refund,
+  RefundReason,
+} from "../models"
+import { joinerConfig } from "../joiner-config"
+import { execute, LockedPayment, lockPayment, recomputeCollection } from "../sql/money"
+import {
+  Decimal,
+  parseAmount,
+  parseMoneyMovement,
+  parseNonNegativeAmount,
+  roundToCurrency,
+  storedAmount,
+} from "../utils/amount"
+import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
+import {
+  conflict,
+  invalidData,
+  isUniqueViolation,
+  notAllowed,
+  notFound,
+  requireString,
+} from "../utils/errors"
+import PaymentProviderService from "./payment-provider"
+
+type InjectedDependencies = {
+  baseRepository: DAL.RepositoryService
+  paymentService: ModulesSdkTypes.IMedusaInternalService<any>
+  captureService: ModulesSdkTypes.IMedusaInternalService<any>
+  refundService: ModulesSdkTypes.IMedusaInternalService<any>
+  paymentSessionService: ModulesSdkTypes.IMedusaInternalService<any>
+  paymentCollectionService: ModulesSdkTypes.IMedusaInternalService<any>
+  accountHolderService: ModulesSdkTypes.IMedusaInternalService<any>
+  refundReasonService: ModulesSdkTypes.IMedusaInternalService<any>
+  paymentProviderService: PaymentProviderService
+}
+
+/** Callers may add a retry key to the Medusa DTOs; everything else is Medusa's shape. */
+type WithIdempotencyKey = { idempotency_key?: string }
+
+type CaptureInput = CreateCaptureDTO & WithIdempotencyKey & { created_by?: string }
+type RefundInput = CreateRefundDTO & WithIdempotencyKey
+
+/** What the locked check of a capture or refund decided. */
+type Movement =
+  | { kind: "replayed" }
+  | { kind: "noop" }
+  | { kind: "created"; id: string; amount: Decimal; completes: boolean }
+
+const COLLECTION_FIELDS = ["currency_code", "amount", "status", "metadata"] as const
+
+export default class PaymentModuleService
+  extends MedusaService<{
+    PaymentCollection: { dto: PaymentCollectionDTO }
+    PaymentSession: { dto: PaymentSessionDTO }
+    Payment: { dto: PaymentDTO }
+    Capture: { dto: CaptureDTO }
+    Refund: { dto: RefundDTO }
+    RefundReason: { dto: RefundReasonDTO }
+    AccountHolder: { dto: AccountHolderDTO }
+  }>({
+    PaymentCollection,
+    PaymentSession,
+    Payment,
+    Capture,
+    Refund,
+    RefundReason,
+    AccountHolder,
+  })
+  implements IPaymentModuleService
+{
+  protected baseRepository_: DAL.RepositoryService
+  protected paymentService_: ModulesSdkTypes.IMedusaInternalService<typeof Payment>
+  protected captureService_: ModulesSdkTypes.IMedusaInternalService<typeof Capture>
+  protected refundService_: ModulesSdkTypes.IMedusaInternalService<typeof Refund>
+  protected paymentSessionService_: ModulesSdkTypes.IMedusaInternalService<typeof PaymentSession>
+  protected paymentCollectionService_: ModulesSdkTypes.IMedusaInternalService<typeof PaymentCollection>
+  protected accountHolderService_: ModulesSdkTypes.IMedusaInternalService<typeof AccountHolder>
+  protected refundReasonService_: ModulesSdkTypes.IMedusaInternalService<typeof RefundReason>
+  protected paymentProviderService_: PaymentProviderService
+
+  constructor(
+    {
+      baseRepository,
+      paymentService,
+      captureService,
+      refundService,
+      paymentSessionService,
+      paymentCollectionService,
+      accountHolderService,
+      refundReasonService,
+      paymentProviderService,
+    }: InjectedDependencies,
+    protected readonly moduleDeclaration: InternalModuleDeclaration
+  ) {
+    // @ts-ignore the factory's constructor takes the cradle
+    super(...arguments)
+    this.baseRepository_ = baseRepository
+    this.paymentService_ = paymentService
+    this.captureService_ = captureService
+    this.refundService_ = refundService
+    this.paymentSessionService_ = paymentSessionService
+    this.paymentCollectionService_ = paymentCollectionService
+    this.accountHolderService_ = accountHolderService
+    this.refundReasonService_ = refundReasonService
+    this.paymentProviderService_ = paymentProviderService
+  }
+
+  __joinerConfig(): ModuleJoinerConfig {
+    return joinerConfig
+  }
+
+  // ---------------------------------------------------------------------
+  // Payment collections
+  // ---------------------------------------------------------------------
+
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  createPaymentCollections(
+    data: CreatePaymentCollectionDTO,
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO>
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  createPaymentCollections(
+    data: CreatePaymentCollectionDTO[],
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO[]>
+
+  @InjectManager()
+  @EmitEvents()
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  async createPaymentCollections(
+    data: CreatePaymentCollectionDTO | CreatePaymentCollectionDTO[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
+    const input = (Array.isArray(data) ? data : [data]).map((item) =>
+      this.validCollectionInput(item, true)
+    )
+    const collections = await this.createPaymentCollections_(input, sharedContext)
+    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(collections)
+    return Array.isArray(data) ? serialized : serialized[0]
+  }
+
+  @InjectTransactionManager()
+  protected async createPaymentCollections_(
+    data: CreatePaymentCollectionDTO[],
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    return await this.paymentCollectionService_.create(data, sharedContext)
+  }
+
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  updatePaymentCollections(
+    paymentCollectionId: string,
+    data: PaymentCollectionUpdatableFields,
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO>
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  updatePaymentCollections(
+    selector: FilterablePaymentCollectionProps,
+    data: PaymentCollectionUpdatableFields,
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO[]>
+
+  @InjectManager()
+  @EmitEvents()
+  // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
+  async updatePaymentCollections(
+    idOrSelector: string | FilterablePaymentCollectionProps,
+    data: PaymentCollectionUpdatableFields,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
+    const update = this.validCollectionInput(data, false)
+    let ids: string[]
+    if (isString(idOrSelector)) {
+      await this.paymentCollectionService_.retrieve(idOrSelector, { select: ["id"] }, sharedContext)
+      ids = [idOrSelector]
+    } else {
+      const matches = await this.paymentCollectionService_.list(
+        idOrSelector,
+        { select: ["id"] },
+        sharedContext
+      )
+      ids = matches.map((c) => c.id)
+    }
+    const updated = await this.updatePaymentCollections_(
+      ids.map((id) => ({ id, ...update })),
+      sharedContext
+    )
+    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(updated)
+    return isString(idOrSelector) ? serialized[0] : serialized
+  }
+
+  @InjectTransactionManager()
+  protected async updatePaymentCollections_(
+    data: (PaymentCollectionUpdatableFields & { id: string })[],
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    if (!data.length) return []
+    return await this.paymentCollectionService_.update(data, sharedContext)
+  }
+
+  upsertPaymentCollections(
+    data: UpsertPaymentCollectionDTO[],
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO[]>
+  upsertPaymentCollections(
+    data: UpsertPaymentCollectionDTO,
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO>
+
+  @InjectManager()
+  @EmitEvents()
+  async upsertPaymentCollections(
+    data: UpsertPaymentCollectionDTO | UpsertPaymentCollectionDTO[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
+    const input = Array.isArray(data) ? data : [data]
+    const toUpdate = input
+      .filter((item) => item.id)
+      .map((item) => ({ ...this.validCollectionInput(item, false), id: item.id! }))
+    const toCreate = input
+      .filter((item) => !item.id)
+      .map((item) => this.validCollectionInput(item as CreatePaymentCollectionDTO, true))
+    const result = await this.upsertPaymentCollections_(toCreate, toUpdate, sharedContext)
+    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(result)
+    return Array.isArray(data) ? serialized : serialized[0]
+  }
+
+  @InjectTransactionManager()
+  protected async upsertPaymentCollections_(
+    toCreate: CreatePaymentCollectionDTO[],
+    toUpdate: (PaymentCollectionUpdatableFields & { id: string })[],
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    const created = toCreate.length
+      ? await this.paymentCollectionService_.create(toCreate, sharedContext)
+      : []
+    const updated = toUpdate.length
+      ? await this.paymentCollectionService_.update(toUpdate, sharedContext)
+      : []
+    return [...created, ...updated]
+  }
+
+  /**
+   * A collection can only be completed once what it asks for is captured;
+   * Medusa 2.21 completes anything, which lets an unpaid order look paid.
+   */
+  completePaymentCollections(
+    paymentCollectionId: string,
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO>
+  completePaymentCollections(
+    paymentCollectionId: string[],
+    sharedContext?: Context
+  ): Promise<PaymentCollectionDTO[]>
+
+  @InjectManager()
+  @EmitEvents()
+  async completePaymentCollections(
+    paymentCollectionId: string | string[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
+    const ids = Array.isArray(paymentCollectionId) ? paymentCollectionId : [paymentCollectionId]
+    const collections = await this.completePaymentCollections_(ids, sharedContext)
+    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(collections)
+    return Array.isArray(paymentCollectionId) ? serialized : serialized[0]
+  }
+
+  @InjectTransactionManager()
+  protected async completePaymentCollections_(
+    ids: string[],
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    for (const id of ids) {
+      await recomputeCollection(id, sharedContext)
+    }
+    const collections = await this.paymentCollectionService_.list(
+      { id: ids },
+      {},
+      sharedContext
+    )
+    const missing = ids.filter((id) => !collections.some((c) => c.id === id))
+    if (missing.length) {
+      throw notFound(`PaymentCollection with id: ${missing.join(", ")} was not found`)
+    }
+    for (const collection of collections) {
+      const amount = roundToCurrency(storedAmount(collection.raw_amount, collection.amount), collection.currency_code)
+      const captured = roundToCurrency(
+        storedAmount(collection.raw_captured_amount, collection.captured_amount),
+        collection.currency_code
+      )
+      if (captured.lt(amount)) {
+        throw notAllowed(
+          `Payment collection ${collection.id} cannot be completed: ${captured.toFixed()} of ${amount.toFixed()} ${collection.currency_code} is captured.`
+        )
+      }
+    }
+    return await this.paymentCollectionService_.update(
+      collections.map((c) => ({ id: c.id, completed_at: c.completed_at ?? new Date() })),
+      sharedContext
+    )
+  }
+
+  private validCollectionInput<T extends Partial<CreatePaymentCollectionDTO>>(
+    input: T,
+    creating: boolean
+  ): T {
+    if (!input || typeof input !== "object") {
+      throw invalidData(`A payment collection must be an object, got ${JSON.stringify(input)}.`)
+    }
+    const result: Record<string, unknown> = { ...input }
+    if (creating || input.currency_code !== undefined) {
+      requireString(input.currency_code, "currency_code")
+      currencyExponent(input.currency_code!)
+      result.currency_code = normalizeCurrencyCode(input.currency_code!)
+    }
+    if (creating || input.amount !== undefined) {
+      parseNonNegativeAmount(input.amount, "payment collection amount")
+    }
+    for (const key of Object.keys(result)) {
+      if (!creating && key !== "id" && !(COLLECTION_FIELDS as readonly string[]).includes(key)) {
+        throw invalidData(`The field ${key} of a payment collection cannot be updated.`)
+      }
+    }
+    return result as T
+  }
+
+  // ---------------------------------------------------------------------
+  // Payment sessions
+  // ---------------------------------------------------------------------
+
+  /**
+   * The provider is called before the row exists, with the session id chosen
+   * up front as its idempotency key: one insert instead of Medusa's insert,
+   * update and — when the provider fails — delete.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async createPaymentSession(
+    paymentCollectionId: string,
+    input: CreatePaymentSessionDTO,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentSessionDTO> {
+    requireString(paymentCollectionId, "payment collection id")
+    requireString(input?.provider_id, "provider_id")
+    const amount = parseNonNegativeAmount(input.amount, "payment session amount")
+    const collection = await this.paymentCollectionService_.retrieve(
+      paymentCollectionId,
+      { select: ["id", "currency_code"] },
+      sharedContext
+    )
+    const currencyCode = this.sameCurrency(input.currency_code, collection.currency_code, collection.id)
+    this.paymentProviderService_.retrieveProvider(input.provider_id)
+
+    const sessionId = generateEntityId(undefined, "payses")
+    const providerSession = await this.paymentProviderService_.call(
+      input.provider_id,
+      "initiatePayment",
+      {
+        amount: amount.toFixed(),
+        currency_code: currencyCode,
+        context: { idempotency_key: sessionId, ...(input.context ?? {}) },
+        data: { ...(input.data ?? {}), session_id: sessionId },
+      }
+    )
+
+    try {
+      const session = await this.createPaymentSession_(
+        {
+          id: sessionId,
+          payment_collection_id: collection.id,
+          provider_id: input.provider_id,
+          amount: amount.toFixed(),
+          currency_code: currencyCode,
+          context: input.context ?? null,
+          data: { ...(input.data ?? {}), ...(providerSession?.data ?? {}) },
+          status: providerSession?.status ?? PaymentSessionStatus.PENDING,
+          metadata: input.metadata ?? null,
+        },
+        sharedContext
+      )
+      return await this.baseRepository_.serialize<PaymentSessionDTO>(session)
+    } catch (error) {
+      // Release what the provider opened, with the data it gave us (Medusa
+      // passes the caller's input here, which the provider cannot use).
+      await this.paymentProviderService_
+        .call(input.provider_id, "deletePayment", {
+          data: providerSession?.data ?? {},
+          context: { idempotency_key: sessionId },
+        })
+        .catch(() => undefined)
+      throw error
+    }
+  }
+
+  @InjectTransactionManager()
+  protected async createPaymentSession_(
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    return await this.paymentSessionService_.create(data, sharedContext)
+  }
+
+  @InjectManager()
+  @EmitEvents()
+  async updatePaymentSession(
+    data: UpdatePaymentSessionDTO,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentSessionDTO> {
+    requireString(data?.id, "payment session id")
+    const session = await this.paymentSessionService_.retrieve(
+      data.id,
+      { select: ["id", "status", "data", "provider_id", "currency_code", "amount", "raw_amount", "payment_collection_id"], relations: ["payment"] },
+      sharedContext
+    )
+    const amount =
+      data.amount === undefined
+        ? storedAmount(session.raw_amount, session.amount)
+        : parseNonNegativeAmount(data.amount, "payment session amount")
+    const currencyCode =
+      data.currency_code === undefined
+        ? session.currency_code
+        : this.sameCurrency(data.currency_code, session.currency_code, session.payment_collection_id)
+    if (session.payment && !amount.eq(storedAmount(session.raw_amount, session.amount))) {
+      throw notAllowed(
+        `Payment session ${session.id} is already authorized; its amount cannot change. Create a new session instead.`
+      )
+    }
+
+    const providerData = await this.paymentProviderService_.call(
+      session.provider_id,
+      "updatePayment",
+      {
+        data: { ...(session.data ?? {}), ...(data.data ?? {}) },
+        amount: amount.toFixed(),
+        currency_code: currencyCode,
+        context: { idempotency_key: session.id, ...(data.context ?? {}) },
+      }
+    )
+
+    const updated = await this.updatePaymentSession_(
+      {
+        id: session.id,
+        amount: amount.toFixed(),
+        currency_code: currencyCode,
+        data: providerData?.data ?? session.data,
+        status: data.status ?? providerData?.status ?? session.status,
+        ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
+      },
+      sharedContext
+    )
+    return await this.baseRepository_.serialize<PaymentSessionDTO>(updated)
+  }
+
+  @InjectTransactionManager()
+  protected async updatePaymentSession_(
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    return await this.paymentSessionService_.update(data, sharedContext)
+  }
+
+  @InjectManager()
+  @EmitEvents()
+  async deletePaymentSession(
+    id: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<void> {
+    requireString(id, "payment session id")
+    const session = await this.paymentSessionService_.retrieve(
+      id,
+      { select: ["id", "data", "provider_id", "payment_collection_id"], relations: ["payment"] },
+      sharedContext
+    )
+    // An authorized session's money is managed through its Payment (capture,
+    // refund, cancel); deleting the session must not void it at the provider.
+    if (!session.payment) {
+      await this.paymentProviderService_.call(session.provider_id, "deletePayment", {
+        data: session.data ?? {},
+        context: { idempotency_key: session.id },
+      })
+    }
+    await this.deletePaymentSession_(session.id, session.payment_collection_id, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async deletePaymentSession_(
+    id: string,
+    collectionId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await this.paymentSessionService_.delete(id, sharedContext)
+    await recomputeCollection(collectionId, sharedContext)
+  }
+
+  // ---------------------------------------------------------------------
+  // Authorization
+  // ---------------------------------------------------------------------
+
+  /**
+   * At most one Payment per session, whoever asks and however often: the
+   * unique index on payment.payment_session_id decides between concurrent
+   * callers, and the losers get the winner's Payment. Medusa 2.21 instead
+   * cancels the authorization at the provider when its insert fails — which
+   * voids the winner's hold.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async authorizePaymentSession(
+    id: string,
+    context: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentDTO | null> {
+    requireString(id, "payment session id")
+    const session = await this.paymentSessionService_.retrieve(
+      id,
+      {
+        select: ["id", "data", "provider_id", "amount", "raw_amount", "currency_code", "authorized_at", "payment_collection_id", "status"],
+        relations: ["payment"],
+      },
+      sharedContext
+    )
+    if (session.payment) {
+      return await this.retrievePayment(session.payment.id, {}, sharedContext)
+    }
+
+    const result = await this.paymentProviderService_.call(
+      session.provider_id,
+      "authorizePayment",
+      {
+        data: session.data ?? {},
+        context: { idempotency_key: session.id, ...(context ?? {}) },
+      }
+    )
+    const status = result?.status
+    const data = result?.data ?? session.data ?? {}
+
+    if (status === PaymentSessionStatus.PENDING_AUTHORIZATION) {
+      await this.settleUnauthorizedSession_(session, status, data, sharedContext)
+      return null
+    }
+    if (status !== PaymentSessionStatus.AUTHORIZED && status !== PaymentSessionStatus.CAPTURED) {
+      await this.settleUnauthorizedSession_(session, status ?? session.status, data, sharedContext)
+      throw notAllowed(
+        `Session: ${session.id} was not authorized with the provider (provider status: ${status ?? "none"}).`
+      )
+    }
+
+    let paymentId: string
+    try {
+      paymentId = await this.authorizePaymentSession_(
+        session,
+        data,
+        status === PaymentSessionStatus.CAPTURED,
+        sharedContext
+      )
+    } catch (error) {
+      if (!isUniqueViolation(error)) {
+        await this.paymentProviderService_
+          .call(session.provider_id, "cancelPayment", {
+            data,
+            context: { idempotency_key: session.id, ...(context ?? {}) },
+          })
+          .catch(() => undefined)
+        throw error
+      }
+      const winner = await this.paymentService_.list(
+        { payment_session_id: session.id },
+        { select: ["id"] },
+        sharedContext
+      )
+      if (!winner.length) throw error
+      paymentId = winner[0].id
+    }
+    return await this.retrievePayment(paymentId, {}, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async settleUnauthorizedSession_(
+    session: InferEntityType<typeof PaymentSession>,
+    status: string,
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await this.paymentSessionService_.update({ id: session.id, status, data }, sharedContext)
+    await recomputeCollection(session.payment_collection_id, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async authorizePaymentSession_(
+    session: InferEntityType<typeof PaymentSession>,
+    data: Record<string, unknown>,
+    capturedByProvider: boolean,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<string> {
+    await this.paymentSessionService_.update(
+      {
+        id: session.id,
+        data,
+        status: PaymentSessionStatus.AUTHORIZED,
+        authorized_at: session.authorized_at ?? new Date(),
+      },
+      sharedContext
+    )
+    const amount = storedAmount(session.raw_amount, session.amount)
+    const payment = await this.paymentService_.create(
+      {
+        amount: amount.toFixed(),
+        currency_code: session.currency_code,
+        payment_session_id: session.id,
+        payment_collection_id: session.payment_collection_id,
+        provider_id: session.provider_id,
+        data,
+        captured_at: capturedByProvider ? new Date() : null,
+      },
+      sharedContext
+    )
+    if (capturedByProvider) {
+      // The provider took the money at authorization: record the capture
+      // without asking the provider to capture again.
+      await this.captureService_.create(
+        { payment_id: payment.id, amount: amount.toFixed() },
+        sharedContext
+      )
+    }
+    await recomputeCollection(session.payment_collection_id, sharedContext)
+    return payment.id
+  }
+
+  // ---------------------------------------------------------------------
+  // Payments: capture, refund, cancel
+  // ---------------------------------------------------------------------
+
+  @InjectManager()
+  @EmitEvents()
+  async updatePayment(
+    data: UpdatePaymentDTO & { metadata?: Record<string, unknown> | null },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentDTO> {
+    requireString(data?.id, "payment id")
+    const updated = await this.updatePayment_(data, sharedContext)
+    return await this.baseRepository_.serialize<PaymentDTO>(updated)
+  }
+
+  @InjectTransactionManager()
+  protected async updatePayment_(
+    data: UpdatePaymentDTO,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await this.paymentService_.retrieve(data.id, { select: ["id"] }, sharedContext)
+    return await this.paymentService_.update(data, sharedContext)
+  }
+
+  /**
+   * Reserve under the payment's row lock, call the provider with no
+   * transaction open, then settle: the capture row exists (and counts
+   * against the bound) before any money moves, so two concurrent captures
+   * can never both pass the check.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async capturePayment(
+    data: CaptureInput,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentDTO> {
+    requireString(data?.payment_id, "payment_id")
+    const movement = await this.reserveCapture_(data, sharedContext)
+    if (movement.kind === "created" && !data.is_captured) {
+      await this.captureAtProvider(data.payment_id, movement, sharedContext)
+    }
+    return await this.retrievePayment(data.payment_id, { relations: ["captures"] }, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async reserveCapture_(
+    data: CaptureInput,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<Movement> {
+    const payment = await lockPayment(data.payment_id, sharedContext)
+    if (payment.canceled_at) {
+      throw invalidData(`The payment: ${payment.id} has been canceled.`)
+    }
+    const replay = await this.findReplay("capture", payment, data, sharedContext)
+    if (replay) return replay
+    if (payment.captured_at) {
+      return { kind: "noop" }
+    }
+    const authorized = MathBN.convert(payment.amount)
+    const remaining = MathBN.sub(authorized, payment.captured)
+    const amount = this.movementAmount(data.amount, remaining, payment.currency_code, "capture amount")
+    if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(remaining, payment.currency_code))) {
+      throw invalidData(
+        `You cannot capture more than the authorized amount substracted by what is already captured. ` +
+          `Payment ${payment.id}: ${amount.toFixed()} requested, ${remaining.toFixed()} ${payment.currency_code} left to capture.`
+      )
+    }
+    const capturedAfter = MathBN.add(payment.captured, amount)
+    const completes = roundToCurrency(capturedAfter, payment.currency_code).gte(
+      roundToCurrency(authorized, payment.currency_code)
+    )
+    const capture = await this.captureService_.create(
+      {
+        payment_id: payment.id,
+        amount: amount.toFixed(),
+        created_by: data.captured_by ?? data.created_by ?? null,
+        idempotency_key: data.idempotency_key ?? null,
+      },
+      sharedContext
+    )
+    if (data.is_captured && completes) {
+      await this.paymentService_.update({ id: payment.id, captured_at: new Date() }, sharedContext)
+    }
+    await recomputeCollection(payment.payment_collection_id, sharedContext)
+    return { kind: "created", id: capture.id, amount, completes }
+  }
+
+  private async captureAtProvider(
+    paymentId: string,
+    capture: Extract<Movement, { kind: "created" }>,
+    sharedContext: Context
+  ): Promise<void> {
+    const payment = await this.paymentService_.retrieve(
+      paymentId,
+      { select: ["id", "data", "provider_id", "currency_code"] },
+      sharedContext
+    )
+    let providerData: Record<string, unknown> | undefined
+    try {
+      const result = await this.paymentProviderService_.call(payment.provider_id, "capturePayment", {
+        data: payment.data ?? {},
+        amount: capture.amount.toFixed(),
+        currency_code: payment.currency_code,
+        context: { idempotency_key: capture.id },
+      } as any)
+      providerData = result?.data
+    } catch (error) {
+      await this.undoMovement_("capture", capture.id, paymentId, sharedContext)
+      throw error
+    }
+    await this.settleCapture_(paymentId, providerData, capture.completes, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async settleCapture_(
+    paymentId: string,
+    providerData: Record<string, unknown> | undefined,
+    completes: boolean,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    const update: Record<string, unknown> = { id: paymentId }
+    if (providerData) update.data = providerData
+    if (completes) update.captured_at = new Date()
+    await this.paymentService_.update(update, sharedContext)
+  }
+
+  /** The provider refused: the reserved row goes, and the totals with it. */
+  @InjectTransactionManager()
+  protected async undoMovement_(
+    kind: "capture" | "refund",
+    id: string,
+    paymentId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    const payment = await lockPayment(paymentId, sharedContext)
+    const service = kind === "capture" ? this.captureService_ : this.refundService_
+    await service.delete(id, sharedContext)
+    await recomputeCollection(payment.payment_collection_id, sharedContext)
+  }
+
+  @InjectManager()
+  @EmitEvents()
+  async refundPayment(
+    data: RefundInput,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentDTO> {
+    requireString(data?.payment_id, "payment_id")
+    const movement = await this.reserveRefund_(data, sharedContext)
+    if (movement.kind === "created") {
+      const payment = await this.paymentService_.retrieve(
+        data.payment_id,
+        { select: ["id", "data", "provider_id", "currency_code"] },
+        sharedContext
+      )
+      let providerData: Record<string, unknown> | undefined
+      try {
+        const result = await this.paymentProviderService_.call(payment.provider_id, "refundPayment", {
+          data: payment.data ?? {},
+          amount: movement.amount.toFixed(),
+          context: { idempotency_key: movement.id },
+        })
+        providerData = result?.data
+      } catch (error) {
+        await this.undoMovement_("refund", movement.id, payment.id, sharedContext)
+        throw error
+      }
+      if (providerData) {
+        await this.settleCapture_(payment.id, providerData, false, sharedContext)
+      }
+    }
+    return await this.retrievePayment(data.payment_id, { relations: ["refunds"] }, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async reserveRefund_(
+    data: RefundInput,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<Movement> {
+    const payment = await lockPayment(data.payment_id, sharedContext)
+    const replay = await this.findReplay("refund", payment, data, sharedContext)
+    if (replay) return replay
+    const refundable = MathBN.sub(payment.captured, payment.refunded)
+    const amount = this.movementAmount(data.amount, refundable, payment.currency_code, "refund amount")
+    if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(refundable, payment.currency_code))) {
+      throw invalidData(
+        `You cannot refund more than what is captured on the payment. ` +
+          `Payment ${payment.id}: ${amount.toFixed()} requested, ${refundable.toFixed()} ${payment.currency_code} refundable.`
+      )
+    }
+    if (data.refund_reason_id) {
+      await this.refundReasonService_.retrieve(data.refund_reason_id, { select: ["id"] }, sharedContext)
+    }
+    const refund = await this.refundService_.create(
+      {
+        payment_id: payment.id,
+        amount: amount.toFixed(),
+        created_by: data.created_by ?? null,
+        note: data.note ?? null,
+        refund_reason_id: data.refund_reason_id ?? null,
+        metadata: data.metadata ?? null,
+        idempotency_key: data.idempotency_key ?? null,
+      },
+      sharedContext
+    )
+    await recomputeCollection(payment.payment_collection_id, sharedContext)
+    return { kind: "created", id: refund.id, amount, completes: false }
+  }
+
+  /**
+   * The amount of a capture or refund: what is left when none is given;
+   * otherwise a positive amount exact to the currency's minor unit. An
+   * amount equal to exactly what is left is always accepted, so callers
+   * that pass a collection total with extra decimals (Medusa's "mark as
+   * paid") still work.
+   */
+  private movementAmount(
+    requested: unknown,
+    left: Decimal,
+    currencyCode: string,
+    field: string
+  ): Decimal {
+    if (requested === undefined || requested === null) {
+      const rounded = roundToCurrency(left, currencyCode)
+      if (rounded.lte(0)) {
+        throw invalidData(`The ${field} must be greater than 0: nothing is left on the payment.`)
+      }
+      return rounded
+    }
+    const exact = parseAmount(requested, field)
+    if (exact.gt(0) && exact.eq(left)) {
+      return roundToCurrency(left, currencyCode)
+    }
+    return parseMoneyMovement(exact.toFixed(), currencyCode, field)
+  }
+
+  /**
+   * A retried capture or refund with the same idempotency key has one
+   * effect; the same key with another amount is a caller's mistake.
+   */
+  private async findReplay(
+    kind: "capture" | "refund",
+    payment: LockedPayment,
+    data: { amount?: unknown; idempotency_key?: string },
+    sharedContext: Context
+  ): Promise<Movement | undefined> {
+    if (data.idempotency_key === undefined || data.idempotency_key === null) return
+    requireString(data.idempotency_key, "idempotency_key")
+    const [previous] = await execute<{ amount: string }>(
+      sharedContext,
+      `SELECT raw_amount->>'value' AS amount FROM ${kind} WHERE payment_id = ? AND idempotency_key = ? AND deleted_at IS NULL`,
+      [payment.id, data.idempotency_key]
+    )
+    if (!previous) return
+    if (data.amount !== undefined && data.amount !== null && !parseAmount(data.amount).eq(previous.amount)) {
+      throw conflict(
+        `The idempotency key ${data.idempotency_key} was used for a ${kind} of ${previous.amount} ${payment.currency_code} on payment ${payment.id}; it cannot be reused for ${parseAmount(data.amount).toFixed()}.`
+      )
+    }
+    return { kind: "replayed" }
+  }
+
+  /**
+   * Cancel voids an authorization. A payment with captures cannot be
+   * canceled (its money must be refunded), and the collection's totals are
+   * recomputed — neither of which Medusa 2.21 does.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async cancelPayment(
+    paymentId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentDTO> {
+    requireString(paymentId, "payment id")
+    const reserved = await this.reserveCancel_(paymentId, sharedContext)
+    if (reserved) {
+      let providerData: Record<string, unknown> | undefined
+      try {
+        const result = await this.paymentProviderService_.call(reserved.provider_id, "cancelPayment", {
+          data: reserved.data ?? {},
+          context: { idempotency_key: reserved.id },
+        })
+        providerData = result?.data
+      } catch (error) {
+        await this.undoCancel_(paymentId, sharedContext)
+        throw error
+      }
+      await this.settleCancel_(reserved, providerData, sharedContext)
+    }
+    return await this.retrievePayment(paymentId, {}, sharedContext)
+  }
+
+  /** Marks the payment canceled under its lock, so no capture can slip in while the provider voids it. */
+  @InjectTransactionManager()
+  protected async reserveCancel_(
+    paymentId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<LockedPayment | undefined> {
+    const payment = await lockPayment(paymentId, sharedContext)
+    if (payment.canceled_at) return undefined
+    if (MathBN.gt(payment.captured, 0)) {
+      throw notAllowed(
+        `Payment ${payment.id} cannot be canceled: ${payment.captured} ${payment.currency_code} is already captured. Refund it instead.`
+      )
+    }
+    await execute(sharedContext, `UPDATE payment SET canceled_at = now(), updated_at = now() WHERE id = ?`, [payment.id])
+    return payment
+  }
+
+  @InjectTransactionManager()
+  protected async undoCancel_(paymentId: string, @MedusaContext() sharedContext: Context = {}) {
+    await lockPayment(paymentId, sharedContext)
+    await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [paymentId])
+  }
+
+  @InjectTransactionManager()
+  protected async settleCancel_(
+    payment: LockedPayment,
+    providerData: Record<string, unknown> | undefined,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    if (providerData) {
+      await this.paymentService_.update({ id: payment.id, data: providerData }, sharedContext)
+    }
+    await this.paymentSessionService_.update(
+      { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
+      sharedContext
+    )
+    await recomputeCollection(payment.payment_collection_id, sharedContext)
+  }
+
+  // ---------------------------------------------------------------------
+  // Providers
+  // ---------------------------------------------------------------------
+
+  @InjectManager()
+  async listPaymentProviders(
+    filters: FilterablePaymentProviderProps = {},
+    config: FindConfig<PaymentProviderDTO> = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentProviderDTO[]> {
+    const providers = await this.paymentProviderService_.list(filters, config, sharedContext)
+    return await this.baseRepository_.serialize<PaymentProviderDTO[]>(providers)
+  }
+
+  @InjectManager()
+  async listAndCountPaymentProviders(
+    filters: FilterablePaymentProviderProps = {},
+    config: FindConfig<PaymentProviderDTO> = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<[PaymentProviderDTO[], number]> {
+    const [providers, count] = await this.paymentProviderService_.listAndCount(
+      filters,
+      config,
+      sharedContext
+    )
+    return [await this.baseRepository_.serialize<PaymentProviderDTO[]>(providers), count]
+  }
+
+  // ---------------------------------------------------------------------
+  // Account holders and payment methods
+  // ---------------------------------------------------------------------
+
+  /**
+   * Idempotent per (provider, customer): a holder the module already has is
+   * returned instead of failing on the unique index (Medusa issue #15593).
+   */
+  @InjectManager()
+  @EmitEvents()
+  async createAccountHolder(
+    input: CreateAccountHolderDTO,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<AccountHolderDTO> {
+    requireString(input?.provider_id, "provider_id")
+    if (input.context?.account_holder) {
+      return input.context.account_holder as AccountHolderDTO
+    }
+    const customer = input.context?.customer
+    requireString(customer?.id, "context.customer.id")
+    const providerHolder = await this.paymentProviderService_.callOptional(
+      input.provider_id,
+      "createAccountHolder",
+      { context: { idempotency_key: customer.id, ...input.context } },
+      undefined
+    )
+    if (!providerHolder?.id) {
+      return undefined as unknown as AccountHolderDTO
+    }
+    const existing = await this.findAccountHolder(input.provider_id, providerHolder.id, sharedContext)
+    if (existing) return existing
+    try {
+      const created = await this.createAccountHolder_(
+        {
+          provider_id: input.provider_id,
+          external_id: providerHolder.id,
+          email: customer.email ?? null,
+          data: providerHolder.data ?? {},
+        },
+        sharedContext
+      )
+      return await this.baseRepository_.serialize<AccountHolderDTO>(created)
+    } catch (error) {
+      const raced = isUniqueViolation(error)
+        ? await this.findAccountHolder(input.provider_id, providerHolder.id, sharedContext)
+        : undefined
+      if (raced) return raced
+      throw error
+    }
+  }
+
+  private async findAccountHolder(
+    providerId: string,
+    externalId: string,
+    sharedContext: Context
+  ): Promise<AccountHolderDTO | undefined> {
+    const [holder] = await this.accountHolderService_.list(
+      { provider_id: providerId, external_id: externalId },
+      {},
+      sharedContext
+    )
+    return holder ? await this.baseRepository_.serialize<AccountHolderDTO>(holder) : undefined
+  }
+
+  @InjectTransactionManager()
+  protected async createAccountHolder_(
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    return await this.accountHolderService_.create(data, sharedContext)
+  }
+
+  @InjectManager()
+  @EmitEvents()
+  async updateAccountHolder(
+    input: UpdateAccountHolderDTO,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<AccountHolderDTO> {
+    if (!input?.context?.account_holder) {
+      throw invalidData("Missing account holder data while updating account holder.")
+    }
+    requireString(input.id, "account holder id")
+    const result = await this.paymentProviderService_.callOptional(
+      input.provider_id,
+      "updateAccountHolder",
+      { context: input.context },
+      {} as { data?: Record<string, unknown> }
+    )
+    const updated = await this.updateAccountHolder_(
+      {
+        id: input.id,
+        ...(result?.data ? { data: result.data } : {}),
+        ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
+      },
+      sharedContext
+    )
+    return await this.baseRepository_.serialize<AccountHolderDTO>(updated)
+  }
+
+  @InjectTransactionManager()
+  protected async updateAccountHolder_(
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    return await this.accountHolderService_.update(data, sharedContext)
+  }
+
+  @InjectManager()
+  @EmitEvents()
+  async deleteAccountHolder(
+    id: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<void> {
+    requireString(id, "account holder id")
+    const holder = await this.accountHolderService_.retrieve(id, {}, sharedContext)
+    await this.paymentProviderService_.callOptional(
+      holder.provider_id,
+      "deleteAccountHolder",
+      { context: { account_holder: holder } },
+      {}
+    )
+    await this.deleteAccountHolder_(id, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async deleteAccountHolder_(id: string, @MedusaContext() sharedContext: Context = {}) {
+    await this.accountHolderService_.delete(id, sharedContext)
+  }
+
+  @InjectManager()
+  async listPaymentMethods(
+    filters: FilterablePaymentMethodProps,
+    config: FindConfig<PaymentMethodDTO> = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentMethodDTO[]> {
+    requireString(filters?.provider_id, "provider_id")
+    const methods = await this.paymentProviderService_.callOptional(
+      filters.provider_id,
+      "listPaymentMethods",
+      { context: filters.context },
+      []
+    )
+    return (methods ?? []).map((method) => ({
+      id: method.id,
+      data: method.data ?? {},
+      provider_id: filters.provider_id,
+    }))
+  }
+
+  @InjectManager()
+  async listAndCountPaymentMethods(
+    filters: FilterablePaymentMethodProps,
+    config: FindConfig<PaymentMethodDTO> = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<[PaymentMethodDTO[], number]> {
+    const methods = await this.listPaymentMethods(filters, config, sharedContext)
+    return [methods, methods.length]
+  }
+
+  createPaymentMethods(data: CreatePaymentMethodDTO, sharedContext?: Context): Promise<PaymentMethodDTO>
+  createPaymentMethods(data: CreatePaymentMethodDTO[], sharedContext?: Context): Promise<PaymentMethodDTO[]>
+
+  @InjectManager()
+  @EmitEvents()
+  async createPaymentMethods(
+    data: CreatePaymentMethodDTO | CreatePaymentMethodDTO[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentMethodDTO | PaymentMethodDTO[]> {
+    const input = Array.isArray(data) ? data : [data]
+    const saved = await Promise.all(
+      input.map(async (item) => {
+        requireString(item?.provider_id, "provider_id")
+        const result = await this.paymentProviderService_.callOptional(
+          item.provider_id,
+          "savePaymentMethod",
+          { data: item.data, context: item.context },
+          undefined
+        )
+        if (!result?.id) {
+          throw notAllowed(`Payment provider ${item.provider_id} cannot save payment methods.`)
+        }
+        return { id: result.id, data: result.data ?? {}, provider_id: item.provider_id }
+      })
+    )
+    return Array.isArray(data) ? saved : saved[0]
+  }
+
+  deletePaymentMethods(data: DeletePaymentMethodDTO, sharedContext?: Context): Promise<void>
+  deletePaymentMethods(data: DeletePaymentMethodDTO[], sharedContext?: Context): Promise<void>
+
+  @InjectManager()
+  @EmitEvents()
+  async deletePaymentMethods(
+    data: DeletePaymentMethodDTO | DeletePaymentMethodDTO[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<void> {
+    const input = Array.isArray(data) ? data : [data]
+    await Promise.all(
+      input.map((item) => {
+        requireString(item?.provider_id, "provider_id")
+        requireString(item?.id, "payment method id")
+        return this.paymentProviderService_.callOptional(
+          item.provider_id,
+          "deletePaymentMethod",
+          { context: item.context, data: { ...(item.data ?? {}), id: item.id } },
+          {}
+        )
+      })
+    )
+  }
+
+  // ---------------------------------------------------------------------
+  // Webhooks
+  // ---------------------------------------------------------------------
+
+  @InjectManager()
+  async getWebhookActionAndData(
+    eventData: ProviderWebhookPayload,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<WebhookActionResult> {
+    const provider = requireString(eventData?.provider, "webhook provider")
+    if (!eventData.payload || typeof eventData.payload !== "object") {
+      throw invalidData(`The webhook payload for ${provider} must be an object with data, rawData and headers.`)
+    }
+    const providerId = provider.startsWith("pp_") ? provider : `pp_${provider}`
+    return await this.paymentProviderService_.getWebhookActionAndData(providerId, eventData.payload)
+  }
+
+  // ---------------------------------------------------------------------
+  // Helpers
+  // ---------------------------------------------------------------------
+
+  private sameCurrency(requested: unknown, expected: string, collectionId: string): string {
+    requireString(requested, "currency_code")
+    currencyExponent(requested as string)
+    const normalized = normalizeCurrencyCode(requested as string)
+    if (normalized !== normalizeCurrencyCode(expected)) {
+      throw invalidData(
+        `Currency ${normalized} does not match the payment collection ${collectionId}, which is in ${expected}.`
+      )
+    }
+    return normalized
+  }
+
+}
+

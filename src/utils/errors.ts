@@ -1,0 +1,64 @@
+import { MedusaError } from "@medusajs/framework/utils"
+
+/**
+ * Every error the module raises on purpose goes through these helpers, so
+ * that each kind of failure has one type and one wording everywhere.
+ */
+export const invalidData = (message: string) =>
+  new MedusaError(MedusaError.Types.INVALID_DATA, message)
+
+export const notFound = (message: string) =>
+  new MedusaError(MedusaError.Types.NOT_FOUND, message)
+
+export const notAllowed = (message: string) =>
+  new MedusaError(MedusaError.Types.NOT_ALLOWED, message)
+
+export const conflict = (message: string) =>
+  new MedusaError(MedusaError.Types.CONFLICT, message)
+
+export const unexpectedState = (message: string) =>
+  new MedusaError(MedusaError.Types.UNEXPECTED_STATE, message)
+
+export function requireString(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw invalidData(`The ${field} must be a non-empty string, got ${JSON.stringify(value) ?? String(value)}.`)
+  }
+  return value
+}
+
+/** PostgreSQL's unique_violation, however MikroORM or pg wrapped it. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; cause?: { code?: string } }
+  return (
+    e?.code === "23505" ||
+    e?.cause?.code === "23505" ||
+    e?.name === "UniqueConstraintViolationException"
+  )
+}
+
+/**
+ * A provider's error as the caller should see it: its own message and code,
+ * tagged with the provider and the operation, instead of a generic failure.
+ * MedusaErrors thrown by a provider already speak the module's language.
+ */
+export function providerError(
+  providerId: string,
+  operation: string,
+  error: unknown
+): MedusaError {
+  if (MedusaError.isMedusaError(error)) {
+    return error as MedusaError
+  }
+  const e = error as { message?: string; code?: string; type?: string }
+  const type =
+    operation === "authorizePayment" || operation === "initiatePayment"
+      ? MedusaError.Types.PAYMENT_AUTHORIZATION_ERROR
+      : MedusaError.Types.UNEXPECTED_STATE
+  const wrapped = new MedusaError(
+    type,
+    `Payment provider ${providerId} failed to ${operation}: ${e?.message ?? String(error)}`,
+    e?.code
+  )
+  ;(wrapped as { cause?: unknown }).cause = error
+  return wrapped
+}
