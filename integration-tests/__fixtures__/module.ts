@@ -12,3 +12,48 @@ export const MANUAL = "pp_system_default"
 export const defaultModuleOptions = {
   providers: [{ resolve: SCRIPTED_PROVIDER, id: "test" }],
 }
+
+import { IPaymentModuleService } from "@medusajs/framework/types"
+import { Modules } from "@medusajs/framework/utils"
+import { moduleIntegrationTestRunner, SuiteOptions } from "@medusajs/test-utils"
+
+/**
+ * Runs `testSuite` against the module loaded by Medusa's own module runner,
+ * on a real PostgreSQL whose schema comes from the committed migrations.
+ */
+export function paymentModuleSuite(
+  testSuite: (options: SuiteOptions<IPaymentModuleService>) => void,
+  moduleOptions: Record<string, unknown> = defaultModuleOptions
+) {
+  jest.setTimeout(60000)
+  moduleIntegrationTestRunner<IPaymentModuleService>({
+    moduleName: Modules.PAYMENT,
+    resolve: MODULE_PATH,
+    pathToMigrations: MIGRATIONS_PATH,
+    moduleOptions,
+    testSuite,
+  })
+}
+
+/** Runs a raw query on the test database (to check what was, or was not, written). */
+export async function query<T = any>(
+  MikroOrmWrapper: { forkManager(): any },
+  sql: string,
+  params: unknown[] = []
+): Promise<T[]> {
+  return await MikroOrmWrapper.forkManager().execute(sql, params)
+}
+
+/** How many rows each money table holds: the "writes nothing" check. */
+export async function rowCounts(MikroOrmWrapper: { forkManager(): any }) {
+  const [row] = await query(
+    MikroOrmWrapper,
+    `SELECT (SELECT count(*) FROM payment_collection)::int AS collections,
+            (SELECT count(*) FROM payment_session)::int AS sessions,
+            (SELECT count(*) FROM payment)::int AS payments,
+            (SELECT count(*) FROM capture)::int AS captures,
+            (SELECT count(*) FROM refund)::int AS refunds,
+            (SELECT count(*) FROM account_holder)::int AS account_holders`
+  )
+  return row
+}

@@ -55,7 +55,13 @@ import {
   RefundReason,
 } from "../models"
 import { joinerConfig } from "../joiner-config"
-import { execute, LockedPayment, lockPayment, recomputeCollection } from "../sql/money"
+import {
+  execute,
+  LockedPayment,
+  lockPayment,
+  lockSessionPayment,
+  recomputeCollection,
+} from "../sql/money"
 import {
   Decimal,
   parseAmount,
@@ -550,11 +556,12 @@ export default class PaymentModuleService
   // ---------------------------------------------------------------------
 
   /**
-   * At most one Payment per session, whoever asks and however often: the
-   * unique index on payment.payment_session_id decides between concurrent
-   * callers, and the losers get the winner's Payment. Medusa 2.21 instead
-   * cancels the authorization at the provider when its insert fails — which
-   * voids the winner's hold.
+   * At most one Payment per session, whoever asks and however often:
+   * concurrent callers serialize on the session's row lock and the later
+   * ones get the first one's Payment (the unique index on
+   * payment.payment_session_id is the backstop). Medusa 2.21 instead lets
+   * the losing insert fail and cancels at the provider — voiding the
+   * winner's hold.
    */
   @InjectManager()
   @EmitEvents()
@@ -607,22 +614,13 @@ export default class PaymentModuleService
         sharedContext
       )
     } catch (error) {
-      if (!isUniqueViolation(error)) {
-        await this.paymentProviderService_
-          .call(session.provider_id, "cancelPayment", {
-            data,
-            context: { idempotency_key: session.id, ...(context ?? {}) },
-          })
-          .catch(() => undefined)
-        throw error
-      }
-      const winner = await this.paymentService_.list(
-        { payment_session_id: session.id },
-        { select: ["id"] },
-        sharedContext
-      )
-      if (!winner.length) throw error
-      paymentId = winner[0].id
+      await this.paymentProviderService_
+        .call(session.provider_id, "cancelPayment", {
+          data,
+          context: { idempotency_key: session.id, ...(context ?? {}) },
+        })
+        .catch(() => undefined)
+      throw error
     }
     return await this.retrievePayment(paymentId, {}, sharedContext)
   }
@@ -645,6 +643,12 @@ export default class PaymentModuleService
     capturedByProvider: boolean,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<string> {
+    const existing = await lockSessionPayment(session.id, sharedContext)
+    if (existing) {
+      // Another caller authorized this session while we asked the provider;
+      // the provider saw the same idempotency key, so this is one authorization.
+      return existing
+    }
     await this.paymentSessionService_.update(
       {
         id: session.id,

@@ -51,9 +51,13 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
     try {
       provider = this.container_[providerId] as IPaymentProvider | undefined
     } catch (error) {
-      throw notFound(
-        `Payment provider ${providerId} could not be loaded: ${(error as Error).message}`
-      )
+      // The container throws for keys it has never seen; anything else is a
+      // provider that is registered but failed to construct.
+      if ((error as Error).name !== "AwilixResolutionError") {
+        throw notFound(
+          `Payment provider ${providerId} could not be loaded: ${(error as Error).message}`
+        )
+      }
     }
     if (!provider) {
       const known = this.registeredKeys()

@@ -104,6 +104,32 @@ export async function lockPayment(
 }
 
 /**
+ * Locks a session and returns the id of its live Payment, if any. Two
+ * processes authorizing the same session meet here: the second waits for
+ * the first's transaction and then sees the Payment it created.
+ */
+export async function lockSessionPayment(
+  sessionId: string,
+  sharedContext: Context
+): Promise<string | undefined> {
+  await execute(sharedContext, `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`)
+  const [locked] = await execute(
+    sharedContext,
+    `SELECT id FROM payment_session WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
+    [sessionId]
+  )
+  if (!locked) {
+    throw notFound(`PaymentSession with id: ${sessionId} was not found`)
+  }
+  const [payment] = await execute<{ id: string }>(
+    sharedContext,
+    `SELECT id FROM payment WHERE payment_session_id = ? AND deleted_at IS NULL`,
+    [sessionId]
+  )
+  return payment?.id
+}
+
+/**
  * Rewrites a collection's totals and status from its parts. The collection
  * row is locked first so that two recomputations cannot cross and leave the
  * older figures behind; the aggregate then runs in a fresh snapshot.

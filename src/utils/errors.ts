@@ -26,13 +26,18 @@ export function requireString(value: unknown, field: string): string {
   return value
 }
 
-/** PostgreSQL's unique_violation, however MikroORM or pg wrapped it. */
+/**
+ * PostgreSQL's unique_violation, however it reached us: raw from pg, as
+ * MikroORM's exception, or as the MedusaError that Medusa's transaction
+ * wrapper turns it into ("<Table> with <key>: <value>, already exists.").
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; cause?: { code?: string } }
+  const e = error as { code?: string; name?: string; type?: string; message?: string; cause?: { code?: string } }
   return (
     e?.code === "23505" ||
     e?.cause?.code === "23505" ||
-    e?.name === "UniqueConstraintViolationException"
+    e?.name === "UniqueConstraintViolationException" ||
+    (e?.type === MedusaError.Types.INVALID_DATA && /, already exists\.$/.test(e?.message ?? ""))
   )
 }
 

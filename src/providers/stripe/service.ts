@@ -65,8 +65,12 @@ type Data = Record<string, unknown>
 /** Expanding the payment method tells us its type (async or not) without a second call. */
 const INTENT_EXPAND = ["payment_method"]
 
-/** Medusa 2.21 does not pass a capture amount; our module does, as `input.amount`. */
-type CaptureInput = CapturePaymentInput & { amount?: BigNumberInput }
+/**
+ * Medusa 2.21 does not pass a capture amount; our module does, as
+ * `input.amount` in standard units, with the payment's `currency_code`.
+ */
+type CaptureInput = CapturePaymentInput & { amount?: BigNumberInput; currency_code?: string }
+type RefundInput = RefundPaymentInput & { currency_code?: string }
 
 /** Fields of `savePaymentMethod` data sent on to the SetupIntent. */
 const SETUP_INTENT_FIELDS = [
@@ -201,8 +205,12 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * `final_capture: false`, so the rest stays capturable; otherwise Stripe
    * releases the remainder, as it does for any partial capture.
    *
-   * An intent that already succeeded (captured automatically, or by a
-   * capture whose response we lost) counts as captured.
+   * An intent that already received its whole amount (captured
+   * automatically, or by a capture whose response we lost) counts as
+   * captured: the money is there, and failing would make Medusa undo a good
+   * order (medusa#13301). An intent that succeeded with LESS than its amount
+   * (a partial capture released the rest) is not: a further capture is an
+   * error, never a silent success.
    */
   async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput> {
     const data = input.data ?? {}
@@ -213,7 +221,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     const params: Stripe.PaymentIntentCaptureParams = { expand: INTENT_EXPAND }
 
     if (input.amount !== undefined && input.amount !== null) {
-      const currency = currencyOf(data, "capturePayment")
+      const currency = currencyOf(data, input.currency_code, "capturePayment")
       const requested = parseMoneyMovement(input.amount, currency, "capture amount")
       params.amount_to_capture = toStripeAmount(requested.toFixed(), currency)
       if (requestsMulticapture(data) && params.amount_to_capture < capturableOf(data)) {
@@ -226,7 +234,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       return { data: asData(intent) }
     } catch (error) {
       const current = intentInUnexpectedState(error)
-      if (current?.status === "succeeded") {
+      if (current && isFullyCaptured(current)) {
         return { data: asData(current) }
       }
       throw toProviderError(error, "capturePayment", key)
@@ -240,10 +248,10 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * `charge_already_refunded`, are raised: swallowing them would let the
    * module record a refund that never happened.
    */
-  async refundPayment(input: RefundPaymentInput): Promise<RefundPaymentOutput> {
+  async refundPayment(input: RefundInput): Promise<RefundPaymentOutput> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "refundPayment")
-    const currency = currencyOf(data, "refundPayment")
+    const currency = currencyOf(data, input.currency_code, "refundPayment")
     const amount = parseMoneyMovement(input.amount, currency, "refund amount")
     // As for captures: two refunds must never share a key, so no fallback id.
     const key = buildIdempotencyKey(input.context?.idempotency_key, "refund")
@@ -584,10 +592,20 @@ function intentIdOf(data: Data, operation: string): string {
   return id
 }
 
-function currencyOf(data: Data, operation: string): string {
+/**
+ * The intent's currency, which is what Stripe reads an amount in. If the
+ * module also says which currency it means, the two must agree: otherwise
+ * 10 "EUR" could be sent as 10 JPY.
+ */
+function currencyOf(data: Data, requested: string | undefined, operation: string): string {
   const currency = data.currency
   if (typeof currency !== "string" || currency === "") {
     throw invalidInput(`${operation} needs the intent's currency in data.currency.`)
+  }
+  if (requested && normalizeCurrencyCode(requested) !== normalizeCurrencyCode(currency)) {
+    throw invalidInput(
+      `${operation} was asked for an amount in ${requested.toUpperCase()} but the PaymentIntent is in ${currency.toUpperCase()}.`
+    )
   }
   return currency
 }
@@ -625,6 +643,10 @@ function requestsMulticapture(data: Data): boolean {
 
 function capturableOf(data: Data): number {
   return typeof data.amount_capturable === "number" ? data.amount_capturable : Number.POSITIVE_INFINITY
+}
+
+function isFullyCaptured(intent: Stripe.PaymentIntent): boolean {
+  return intent.status === "succeeded" && intent.amount_received >= intent.amount
 }
 
 /** The intent Stripe attaches to a `payment_intent_unexpected_state` error. */

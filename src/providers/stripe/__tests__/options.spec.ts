@@ -1,6 +1,7 @@
 import { MedusaError } from "@medusajs/framework/utils"
 import { StripeProviderService } from "../service"
 import { resolveStripeOptions } from "../options"
+import stripeProviderModule from "../index"
 
 function optionError(options: unknown): MedusaError {
   try {
@@ -116,9 +117,8 @@ describe("Stripe provider options", () => {
     expect(warn).not.toHaveBeenCalled()
   })
 
-  it("registers as identifier stripe", async () => {
+  it("registers as identifier stripe", () => {
     expect(StripeProviderService.identifier).toBe("stripe")
-    const provider = (await import("../index")).default
-    expect(provider.services).toContain(StripeProviderService)
+    expect(stripeProviderModule.services).toContain(StripeProviderService)
   })
 })
