@@ -84,6 +84,23 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     })
   })
 
+  describe("deleting a session that became a payment", () => {
+    it("keeps the payment and its captures, without voiding it at the provider", async () => {
+      const collection = await newCollection(100)
+      const session = await service.createPaymentSession(collection.id, { provider_id: SCRIPTED, currency_code: "usd", amount: 100, data: {} })
+      const payment = await service.authorizePaymentSession(session.id, {})
+      await service.capturePayment({ payment_id: payment!.id })
+      await service.deletePaymentSession(session.id)
+      expect(callsTo("deletePayment")).toHaveLength(0)
+      expect(await service.listPaymentSessions({ id: session.id })).toHaveLength(0)
+      const kept = await service.retrievePayment(payment!.id, { relations: ["captures"] })
+      expect(kept.captures).toHaveLength(1)
+      const [row] = await query(MikroOrmWrapper, `SELECT deleted_at FROM payment_session WHERE id = ?`, [session.id])
+      expect(row.deleted_at).not.toBeNull()
+      expect((await service.retrievePaymentCollection(collection.id)).captured_amount).toBe(100)
+    })
+  })
+
   describe("authorizePaymentSession", () => {
     it("creates one Payment, marks the session authorized and the collection authorized", async () => {
       const collection = await newCollection(100)

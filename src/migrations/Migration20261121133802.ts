@@ -2,6 +2,10 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations";
 
 export class Migration20261121133802 extends Migration {
 
+  // Hand edits to the generated statements, so that this migration also
+  // upgrades a database created by @medusajs/payment 2.21: constraints are
+  // dropped before they are added again, and columns that Medusa's tables
+  // lack are added before the indexes that use them.
   override async up(): Promise<void> {
     this.addSql(`alter table if exists "refund" drop constraint if exists "refund_payment_id_idempotency_key_unique";`);
     this.addSql(`alter table if exists "capture" drop constraint if exists "capture_payment_id_idempotency_key_unique";`);
@@ -31,6 +35,7 @@ export class Migration20261121133802 extends Migration {
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_payment_payment_session_id" ON "payment" ("payment_session_id") WHERE deleted_at IS NULL;`);
 
     this.addSql(`create table if not exists "capture" ("id" text not null, "amount" numeric not null, "payment_id" text not null, "metadata" jsonb null, "created_by" text null, "idempotency_key" text null, "raw_amount" jsonb not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null, constraint "capture_pkey" primary key ("id"));`);
+    this.addSql(`alter table if exists "capture" add column if not exists "idempotency_key" text null;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_capture_payment_id" ON "capture" ("payment_id") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_capture_deleted_at" ON "capture" ("deleted_at") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS "IDX_capture_payment_id_idempotency_key_unique" ON "capture" ("payment_id", "idempotency_key") WHERE deleted_at IS NULL AND idempotency_key IS NOT NULL;`);
@@ -39,22 +44,31 @@ export class Migration20261121133802 extends Migration {
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_refund_reason_deleted_at" ON "refund_reason" ("deleted_at") WHERE deleted_at IS NULL;`);
 
     this.addSql(`create table if not exists "refund" ("id" text not null, "amount" numeric not null, "payment_id" text not null, "refund_reason_id" text null, "note" text null, "created_by" text null, "metadata" jsonb null, "idempotency_key" text null, "raw_amount" jsonb not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null, constraint "refund_pkey" primary key ("id"));`);
+    this.addSql(`alter table if exists "refund" add column if not exists "idempotency_key" text null;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_refund_payment_id" ON "refund" ("payment_id") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_refund_refund_reason_id" ON "refund" ("refund_reason_id") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_refund_deleted_at" ON "refund" ("deleted_at") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS "IDX_refund_payment_id_idempotency_key_unique" ON "refund" ("payment_id", "idempotency_key") WHERE deleted_at IS NULL AND idempotency_key IS NOT NULL;`);
 
+    this.addSql(`alter table if exists "payment_collection_payment_providers" drop constraint if exists "payment_collection_payment_providers_payment_col_aa276_foreign";`);
     this.addSql(`alter table if exists "payment_collection_payment_providers" add constraint "payment_collection_payment_providers_payment_col_aa276_foreign" foreign key ("payment_collection_id") references "payment_collection" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table if exists "payment_collection_payment_providers" drop constraint if exists "payment_collection_payment_providers_payment_pro_2d555_foreign";`);
     this.addSql(`alter table if exists "payment_collection_payment_providers" add constraint "payment_collection_payment_providers_payment_pro_2d555_foreign" foreign key ("payment_provider_id") references "payment_provider" ("id") on update cascade on delete cascade;`);
 
+    this.addSql(`alter table if exists "payment_session" drop constraint if exists "payment_session_payment_collection_id_foreign";`);
     this.addSql(`alter table if exists "payment_session" add constraint "payment_session_payment_collection_id_foreign" foreign key ("payment_collection_id") references "payment_collection" ("id") on update cascade on delete cascade;`);
 
+    this.addSql(`alter table if exists "payment" drop constraint if exists "payment_payment_collection_id_foreign";`);
     this.addSql(`alter table if exists "payment" add constraint "payment_payment_collection_id_foreign" foreign key ("payment_collection_id") references "payment_collection" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table if exists "payment" drop constraint if exists "payment_payment_session_id_foreign";`);
     this.addSql(`alter table if exists "payment" add constraint "payment_payment_session_id_foreign" foreign key ("payment_session_id") references "payment_session" ("id") on update cascade;`);
 
+    this.addSql(`alter table if exists "capture" drop constraint if exists "capture_payment_id_foreign";`);
     this.addSql(`alter table if exists "capture" add constraint "capture_payment_id_foreign" foreign key ("payment_id") references "payment" ("id") on update cascade on delete cascade;`);
 
+    this.addSql(`alter table if exists "refund" drop constraint if exists "refund_payment_id_foreign";`);
     this.addSql(`alter table if exists "refund" add constraint "refund_payment_id_foreign" foreign key ("payment_id") references "payment" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table if exists "refund" drop constraint if exists "refund_refund_reason_id_foreign";`);
     this.addSql(`alter table if exists "refund" add constraint "refund_refund_reason_id_foreign" foreign key ("refund_reason_id") references "refund_reason" ("id") on update cascade on delete set null;`);
   }
 

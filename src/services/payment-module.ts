@@ -538,16 +538,26 @@ export default class PaymentModuleService
         context: { idempotency_key: session.id },
       })
     }
-    await this.deletePaymentSession_(session.id, session.payment_collection_id, sharedContext)
+    await this.deletePaymentSession_(session.id, session.payment_collection_id, !!session.payment, sharedContext)
   }
 
+  /**
+   * A session that became a Payment is soft-deleted: the Payment, its
+   * captures and refunds keep pointing at a real row (Medusa hard-deletes
+   * it and leaves the Payment dangling).
+   */
   @InjectTransactionManager()
   protected async deletePaymentSession_(
     id: string,
     collectionId: string,
+    hasPayment: boolean,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await this.paymentSessionService_.delete(id, sharedContext)
+    if (hasPayment) {
+      await this.paymentSessionService_.softDelete(id, sharedContext)
+    } else {
+      await this.paymentSessionService_.delete(id, sharedContext)
+    }
     await recomputeCollection(collectionId, sharedContext)
   }
 

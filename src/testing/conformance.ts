@@ -1,0 +1,515 @@
+import assert from "node:assert/strict"
+import type {
+  IPaymentProvider,
+  PaymentSessionStatus,
+  ProviderWebhookPayload,
+} from "@medusajs/framework/types"
+import { MathBN } from "@medusajs/framework/utils"
+import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
+
+type Data = Record<string, unknown>
+type WebhookPayload = ProviderWebhookPayload["payload"]
+
+export const SESSION_STATUSES: readonly PaymentSessionStatus[] = [
+  "authorized",
+  "captured",
+  "pending",
+  "requires_more",
+  "error",
+  "canceled",
+  "pending_authorization",
+]
+
+export const WEBHOOK_ACTIONS = [
+  "authorized",
+  "captured",
+  "failed",
+  "pending",
+  "requires_more",
+  "canceled",
+  "not_supported",
+  "pending_authorization",
+] as const
+
+/** A session the kit created, as handed to the `drive` and `webhook` hooks. */
+export type ConformanceSession = {
+  /** The provider's id for it (`initiatePayment().id`). */
+  id: string
+  /** The Medusa session id the kit made up (sent as data.session_id). */
+  sessionId: string
+  data: Data
+  /** Standard units, as a decimal string. */
+  amount: string
+  currency: string
+}
+
+export type ProviderConformanceOptions<P extends IPaymentProvider = IPaymentProvider> = {
+  /** Shown in the describe block. */
+  name: string
+  /** Called once per suite (after `setup`). */
+  createProvider: () => P | Promise<P>
+  /** ISO 4217 code the suite pays in. */
+  currency: string
+  /**
+   * Standard-unit decimal strings. Defaults: 12.34 / 5.67 / 1.11 (or 1234 /
+   * 567 / 111 for zero-decimal currencies). Pick values your provider can
+   * represent exactly.
+   */
+  amounts?: { total?: string; partialCapture?: string; refund?: string }
+  /** Extra `data` sent with every initiatePayment (a test card, a return URL…). */
+  initiateData?: () => Data
+  /** Start and stop whatever the provider talks to (a local API, a database). */
+  setup?: () => Promise<void> | void
+  teardown?: () => Promise<void> | void
+  /** Hooks that let the kit observe or push the provider, where it can. */
+  drive?: {
+    /**
+     * Does the customer's part between initiate and authorize (a 3-D Secure
+     * page, a redirect). Return new session data if it changed.
+     */
+    completeCustomerStep?: (provider: P, session: ConformanceSession) => Promise<Data | void>
+    /**
+     * What the provider holds as captured for the payment whose data is
+     * given, in standard units. Enables the exactness and "one effect per
+     * idempotency key" checks for captures.
+     */
+    capturedAmount?: (provider: P, data: Data) => Promise<string>
+    /** Same for refunds. */
+    refundedAmount?: (provider: P, data: Data) => Promise<string>
+  }
+  /**
+   * For providers that verify webhooks: a genuine delivery about the session,
+   * signed as the real sender signs it. The kit derives forgeries from it.
+   */
+  webhook?: {
+    deliveryFor: (session: ConformanceSession) => Promise<WebhookPayload> | WebhookPayload
+  }
+  /** Switch off checks your provider cannot meet, and say why in your test. */
+  capabilities?: {
+    /** Two initiates with one idempotency key give one payment (same id). Default true. */
+    idempotentInitiate?: boolean
+    /** capturePayment honours `amount` (standard units). Default true. */
+    partialCapture?: boolean
+    /** Refuses amounts with more decimals than the currency has. Default true. */
+    rejectsUnrepresentableAmounts?: boolean
+  }
+}
+
+type TestApi = {
+  describe: (name: string, body: () => void) => void
+  it: (name: string, body: () => Promise<void> | void, timeout?: number) => void
+  beforeAll: (body: () => Promise<void> | void, timeout?: number) => void
+  afterAll: (body: () => Promise<void> | void, timeout?: number) => void
+}
+
+/** jest's (or vitest's) globals; the kit does not import a test runner. */
+function testApi(): TestApi {
+  const g = globalThis as unknown as Partial<TestApi>
+  if (!g.describe || !g.it || !g.beforeAll || !g.afterAll) {
+    throw new Error(
+      "runProviderConformanceSuite must be called from a test file (it needs describe/it/beforeAll/afterAll globals)."
+    )
+  }
+  return g as TestApi
+}
+
+function defaultAmounts(currency: string) {
+  return currencyExponent(currency) === 0
+    ? { total: "1234", partialCapture: "567", refund: "111" }
+    : { total: "12.34", partialCapture: "5.67", refund: "1.11" }
+}
+
+let sequence = 0
+function uniqueId(prefix: string): string {
+  sequence += 1
+  return `${prefix}_conf_${Date.now().toString(36)}_${process.pid}_${sequence}`
+}
+
+/**
+ * Registers describe/it blocks that check a Medusa payment provider against
+ * the contract the module relies on. Call it at the top level of a test file:
+ *
+ * ```ts
+ * runProviderConformanceSuite({
+ *   name: "acme-pay",
+ *   createProvider: () => new AcmePayProvider({}, { apiKey: "test" }),
+ *   currency: "eur",
+ * })
+ * ```
+ */
+export function runProviderConformanceSuite<P extends IPaymentProvider>(
+  options: ProviderConformanceOptions<P>
+): void {
+  const { describe, it, beforeAll, afterAll } = testApi()
+  const currency = normalizeCurrencyCode(options.currency)
+  const amounts = { ...defaultAmounts(currency), ...options.amounts }
+  const capabilities = {
+    idempotentInitiate: true,
+    partialCapture: true,
+    rejectsUnrepresentableAmounts: true,
+    ...options.capabilities,
+  }
+  let provider: P
+
+  /** initiate → (customer step) → a session ready to authorize. */
+  async function newSession(amount: unknown = amounts.total): Promise<ConformanceSession> {
+    const sessionId = uniqueId("payses")
+    const result = await provider.initiatePayment({
+      amount: amount as string,
+      currency_code: currency,
+      data: { ...(options.initiateData?.() ?? {}), session_id: sessionId },
+      context: { idempotency_key: sessionId },
+    })
+    assertValidInitiate(result)
+    const session: ConformanceSession = {
+      id: result.id,
+      sessionId,
+      data: result.data ?? {},
+      amount: MathBN.convert(amount as string).toFixed(),
+      currency,
+    }
+    const changed = await options.drive?.completeCustomerStep?.(provider, session)
+    if (changed) session.data = changed
+    return session
+  }
+
+  async function authorizedPayment(amount?: string): Promise<{ session: ConformanceSession; data: Data }> {
+    const session = await newSession(amount)
+    const result = await provider.authorizePayment({
+      data: session.data,
+      context: { idempotency_key: session.sessionId },
+    })
+    assert.ok(
+      result.status === "authorized" || result.status === "captured",
+      `authorizePayment after the customer step should authorize, got status ${String(result.status)}`
+    )
+    assertSerializableData(result.data, "authorizePayment")
+    return { session, data: result.data ?? session.data }
+  }
+
+  async function capturedPayment(): Promise<{ session: ConformanceSession; data: Data }> {
+    const { session, data } = await authorizedPayment()
+    const captured = await provider.capturePayment({
+      data,
+      context: { idempotency_key: uniqueId("capt") },
+    })
+    assertSerializableData(captured.data, "capturePayment")
+    return { session, data: captured.data ?? data }
+  }
+
+  describe(`payment provider conformance: ${options.name}`, () => {
+    beforeAll(async () => {
+      await options.setup?.()
+      provider = await options.createProvider()
+    })
+    afterAll(async () => {
+      await options.teardown?.()
+    })
+
+    describe("identity", () => {
+      it("has an identifier", () => {
+        const identifier = provider.getIdentifier()
+        assert.equal(typeof identifier, "string")
+        assert.ok(identifier.length > 0, "getIdentifier() must not be empty")
+      })
+    })
+
+    describe("sessions", () => {
+      it("initiatePayment returns an id, a valid status and JSON data", async () => {
+        const session = await newSession()
+        assert.ok(session.id.length > 0)
+      })
+
+      it("initiatePayment accepts every amount shape Medusa sends (number, string, raw BigNumber)", async () => {
+        for (const amount of [Number(amounts.total), amounts.total, { value: amounts.total, precision: 20 }]) {
+          await newSession(amount)
+        }
+      })
+
+      it("updatePayment returns a valid status and JSON data", async () => {
+        const session = await newSession()
+        const result = await provider.updatePayment({
+          amount: amounts.partialCapture,
+          currency_code: currency,
+          data: session.data,
+          context: { idempotency_key: session.sessionId },
+        })
+        assertOptionalStatus(result.status, "updatePayment")
+        assertSerializableData(result.data, "updatePayment")
+      })
+
+      it("authorizePayment returns a valid PaymentSessionStatus", async () => {
+        const session = await newSession()
+        const result = await provider.authorizePayment({
+          data: session.data,
+          context: { idempotency_key: session.sessionId },
+        })
+        assertStatus(result.status, "authorizePayment")
+        assertSerializableData(result.data, "authorizePayment")
+      })
+
+      it("getPaymentStatus and retrievePayment answer for an authorized payment", async () => {
+        const { data } = await authorizedPayment()
+        const status = await provider.getPaymentStatus({ data })
+        assertStatus(status.status, "getPaymentStatus")
+        assert.ok(status.status === "authorized" || status.status === "captured")
+        const retrieved = await provider.retrievePayment({ data })
+        assertSerializableData(retrieved.data, "retrievePayment")
+      })
+
+      it("deletePayment of a fresh session returns data", async () => {
+        const session = await newSession()
+        const result = await provider.deletePayment({
+          data: session.data,
+          context: { idempotency_key: session.sessionId },
+        })
+        assertSerializableData(result.data, "deletePayment")
+      })
+
+      if (capabilities.idempotentInitiate) {
+        it("initiatePayment twice with one idempotency key creates one payment", async () => {
+          const sessionId = uniqueId("payses")
+          const input = {
+            amount: amounts.total,
+            currency_code: currency,
+            data: { ...(options.initiateData?.() ?? {}), session_id: sessionId },
+            context: { idempotency_key: sessionId },
+          }
+          const first = await provider.initiatePayment(input)
+          const second = await provider.initiatePayment(input)
+          assert.equal(second.id, first.id, "the same idempotency key must give the same payment")
+        })
+      }
+    })
+
+    describe("money movements", () => {
+      it("capturePayment returns data; the captured amount is exact", async () => {
+        const { data } = await capturedPayment()
+        if (options.drive?.capturedAmount) {
+          const captured = await options.drive.capturedAmount(provider, data)
+          assertSameAmount(captured, amounts.total, "captured amount")
+        }
+      })
+
+      if (capabilities.partialCapture) {
+        it("capturePayment honours a partial amount exactly", async () => {
+          const { data } = await authorizedPayment()
+          const result = await provider.capturePayment({
+            data,
+            amount: amounts.partialCapture,
+            currency_code: currency,
+            context: { idempotency_key: uniqueId("capt") },
+          } as Parameters<P["capturePayment"]>[0])
+          assertSerializableData(result.data, "capturePayment")
+          if (options.drive?.capturedAmount) {
+            const captured = await options.drive.capturedAmount(provider, result.data ?? data)
+            assertSameAmount(captured, amounts.partialCapture, "partially captured amount")
+          }
+        })
+      }
+
+      it("capturePayment twice with one idempotency key captures once", async () => {
+        const { data } = await authorizedPayment()
+        const key = uniqueId("capt")
+        const first = await provider.capturePayment({ data, context: { idempotency_key: key } })
+        const second = await provider.capturePayment({ data, context: { idempotency_key: key } })
+        assertSerializableData(first.data, "capturePayment")
+        assertSerializableData(second.data, "capturePayment (replay)")
+        if (options.drive?.capturedAmount) {
+          const captured = await options.drive.capturedAmount(provider, second.data ?? data)
+          assertSameAmount(captured, amounts.total, "amount captured after a replayed capture")
+        }
+      })
+
+      it("refundPayment returns data; the refunded amount is exact", async () => {
+        const { data } = await capturedPayment()
+        const result = await provider.refundPayment({
+          data,
+          amount: amounts.refund,
+          context: { idempotency_key: uniqueId("ref") },
+        })
+        assertSerializableData(result.data, "refundPayment")
+        if (options.drive?.refundedAmount) {
+          const refunded = await options.drive.refundedAmount(provider, result.data ?? data)
+          assertSameAmount(refunded, amounts.refund, "refunded amount")
+        }
+      })
+
+      it("refundPayment twice with one idempotency key refunds once", async () => {
+        const { data } = await capturedPayment()
+        const key = uniqueId("ref")
+        const first = await provider.refundPayment({ data, amount: amounts.refund, context: { idempotency_key: key } })
+        const second = await provider.refundPayment({
+          data: first.data ?? data,
+          amount: amounts.refund,
+          context: { idempotency_key: key },
+        })
+        assertSerializableData(second.data, "refundPayment (replay)")
+        if (options.drive?.refundedAmount) {
+          const refunded = await options.drive.refundedAmount(provider, second.data ?? data)
+          assertSameAmount(refunded, amounts.refund, "amount refunded after a replayed refund")
+        }
+      })
+
+      it("cancelPayment of an authorized payment returns data and the payment reads canceled", async () => {
+        const { data } = await authorizedPayment()
+        const canceled = await provider.cancelPayment({ data, context: { idempotency_key: uniqueId("pay") } })
+        assertSerializableData(canceled.data, "cancelPayment")
+        const status = await provider.getPaymentStatus({ data: canceled.data ?? data })
+        assert.equal(status.status, "canceled")
+      })
+    })
+
+    describe("amounts and errors", () => {
+      it("a non-amount is refused with an Error that has a message, or ignored", async () => {
+        const error = await errorOf(() => newSession("not-a-number"))
+        if (capabilities.rejectsUnrepresentableAmounts) {
+          assert.ok(error, "initiatePayment accepted the amount \"not-a-number\"")
+        }
+        if (error) assertUsefulError(error)
+      })
+
+      if (capabilities.rejectsUnrepresentableAmounts) {
+        it("an amount with more decimals than the currency has is refused, not rounded", async () => {
+          const exponent = currencyExponent(currency)
+          const tooPrecise = MathBN.add(amounts.total, MathBN.div(1, MathBN.convert(10).pow(exponent + 1))).toFixed()
+          const error = await errorOf(() => newSession(tooPrecise))
+          assert.ok(error, `initiatePayment accepted ${tooPrecise} ${currency.toUpperCase()}`)
+          assertUsefulError(error)
+        })
+
+        it("a refund with more decimals than the currency has is refused", async () => {
+          const { data } = await capturedPayment()
+          const exponent = currencyExponent(currency)
+          const tooPrecise = MathBN.div(1, MathBN.convert(10).pow(exponent + 1)).toFixed()
+          const error = await errorOf(() =>
+            provider.refundPayment({ data, amount: tooPrecise, context: { idempotency_key: uniqueId("ref") } })
+          )
+          assert.ok(error, `refundPayment accepted ${tooPrecise} ${currency.toUpperCase()}`)
+          assertUsefulError(error)
+        })
+      }
+    })
+
+    describe("webhooks", () => {
+      if (options.webhook) {
+        const webhook = options.webhook
+
+        it("a genuine delivery maps to a known action with exact data", async () => {
+          const session = await newSession()
+          const result = await provider.getWebhookActionAndData(await webhook.deliveryFor(session))
+          assert.ok(
+            (WEBHOOK_ACTIONS as readonly string[]).includes(result.action),
+            `unknown webhook action ${String(result.action)}`
+          )
+          if (result.action !== "not_supported") {
+            assert.ok(result.data, "a money action must carry data")
+            assert.equal(result.data.session_id, session.sessionId)
+            assertExactAmount(result.data.amount, currency, "webhook amount")
+          }
+        })
+
+        it("a delivery with a tampered body is rejected", async () => {
+          const session = await newSession()
+          const genuine = await webhook.deliveryFor(session)
+          const tampered = tamperBody(genuine.rawData, session.sessionId)
+          const error = await errorOf(() => provider.getWebhookActionAndData({ ...genuine, rawData: tampered }))
+          assert.ok(error, "a tampered webhook body was accepted")
+          assertUsefulError(error)
+        })
+
+        it("a delivery without its signature headers is rejected", async () => {
+          const session = await newSession()
+          const genuine = await webhook.deliveryFor(session)
+          const error = await errorOf(() => provider.getWebhookActionAndData({ ...genuine, headers: {} }))
+          assert.ok(error, "an unsigned webhook was accepted")
+          assertUsefulError(error)
+        })
+      } else {
+        it("an unsigned payload never yields a money action", async () => {
+          const session = await newSession()
+          const body = JSON.stringify({ type: "payment.captured", session_id: session.sessionId, amount: session.amount })
+          const outcome = await provider
+            .getWebhookActionAndData({ data: JSON.parse(body), rawData: body, headers: {} })
+            .then((result) => result, (error: unknown) => error)
+          if (outcome instanceof Error) {
+            assertUsefulError(outcome)
+          } else {
+            assert.equal((outcome as { action: string }).action, "not_supported")
+          }
+        })
+      }
+    })
+  })
+}
+
+// ------------------------------------------------------------------ checks
+
+function assertValidInitiate(result: { id?: unknown; status?: unknown; data?: unknown }): void {
+  assert.equal(typeof result.id, "string", "initiatePayment must return an id")
+  assert.ok((result.id as string).length > 0, "initiatePayment returned an empty id")
+  assertOptionalStatus(result.status, "initiatePayment")
+  assertSerializableData(result.data, "initiatePayment")
+}
+
+function assertStatus(status: unknown, method: string): void {
+  assert.ok(
+    SESSION_STATUSES.includes(status as PaymentSessionStatus),
+    `${method} returned ${JSON.stringify(status)}, not a PaymentSessionStatus`
+  )
+}
+
+function assertOptionalStatus(status: unknown, method: string): void {
+  if (status !== undefined) assertStatus(status, method)
+}
+
+/** The module stores `data` as JSON: it must be an object JSON can carry without loss. */
+function assertSerializableData(data: unknown, method: string): void {
+  if (data === undefined) return
+  assert.ok(typeof data === "object" && data !== null && !Array.isArray(data), `${method} data must be an object`)
+  JSON.stringify(data, (_key, value: unknown) => {
+    const lossy =
+      typeof value === "bigint" ||
+      typeof value === "function" ||
+      typeof value === "symbol" ||
+      (typeof value === "number" && !Number.isFinite(value))
+    assert.ok(!lossy, `${method} data holds ${String(value)} (${typeof value}), which JSON cannot store`)
+    return value
+  })
+}
+
+function assertSameAmount(actual: unknown, expected: string, what: string): void {
+  assert.equal(MathBN.convert(actual as string).toFixed(), MathBN.convert(expected).toFixed(), `${what} is not exact`)
+}
+
+function assertExactAmount(amount: unknown, currency: string, what: string): void {
+  const value = MathBN.convert(amount as string)
+  assert.ok(value.isFinite(), `${what} is not a finite number`)
+  const decimals = value.decimalPlaces() ?? 0
+  assert.ok(
+    decimals <= currencyExponent(currency),
+    `${what} ${value.toFixed()} has more decimals than ${currency.toUpperCase()} allows`
+  )
+}
+
+function assertUsefulError(error: unknown): void {
+  assert.ok(error instanceof Error, `expected an Error, got ${typeof error}: ${String(error)}`)
+  assert.ok(typeof error.message === "string" && error.message.trim().length > 0, "the error has no message")
+}
+
+/** The error a call throws, or undefined; a thrown non-Error is kept as is for the checks to see. */
+async function errorOf(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run()
+    return undefined
+  } catch (error) {
+    return error === undefined || error === null ? `thrown value ${String(error)}` : error
+  }
+}
+
+/** Changes the body the way an attacker would: redirect it to another session. */
+function tamperBody(rawData: string | Buffer, sessionId: string): string | Buffer {
+  const text = Buffer.isBuffer(rawData) ? rawData.toString("utf8") : String(rawData)
+  const tampered = text.includes(sessionId) ? text.split(sessionId).join(`${sessionId}x`) : `${text} `
+  return Buffer.isBuffer(rawData) ? Buffer.from(tampered, "utf8") : tampered
+}
