@@ -57,3 +57,47 @@ export async function rowCounts(MikroOrmWrapper: { forkManager(): any }) {
   )
   return row
 }
+
+import { initModules, TestDatabaseUtils } from "@medusajs/test-utils"
+import { Client } from "pg"
+import { toMikroOrmEntities } from "@medusajs/framework/utils"
+import * as models from "../../src/models"
+
+export async function recreateDatabase(name: string): Promise<void> {
+  const client = new Client({ connectionString: TestDatabaseUtils.getDatabaseURL("postgres") })
+  await client.connect()
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+    await client.query(`CREATE DATABASE "${name}"`)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Loads the module outside the suite runner, against a database of its
+ * own, the way a Medusa app boots it — for tests about loading itself
+ * (bad provider options, restarts with another provider list).
+ */
+export async function bootModule(
+  databaseName: string,
+  options: Record<string, unknown>,
+  { freshDatabase = true } = {}
+): Promise<{ service: IPaymentModuleService; shutdown: () => Promise<void> }> {
+  const clientUrl = TestDatabaseUtils.getDatabaseURL(databaseName)
+  if (freshDatabase) {
+    await recreateDatabase(databaseName)
+    const wrapper = TestDatabaseUtils.getMikroOrmWrapper({
+      mikroOrmEntities: toMikroOrmEntities(Object.values(models)),
+      pathToMigrations: MIGRATIONS_PATH,
+      clientUrl,
+    })
+    await wrapper.setupDatabase()
+    await wrapper.getOrm().close()
+  }
+  const { medusaApp, shutdown } = await initModules({
+    databaseConfig: { clientUrl },
+    modulesConfig: { [Modules.PAYMENT]: { resolve: MODULE_PATH, options } },
+  })
+  return { service: medusaApp.modules[Modules.PAYMENT], shutdown }
+}

@@ -19,7 +19,7 @@ export function providerKey(identifier: string, id?: string): string {
   return `pp_${identifier}${id ? `_${id}` : ""}`
 }
 
-async function registerProvider(
+export async function registerProvider(
   klass: ProviderClass,
   container: LoaderOptions["container"],
   { id, options }: { id?: string; options?: Record<string, unknown> }

@@ -233,7 +233,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       const intent = await this.stripe_.paymentIntents.capture(id, params, { idempotencyKey: key })
       return { data: asData(intent) }
     } catch (error) {
-      const current = intentInUnexpectedState(error)
+      const current = await this.intentInUnexpectedState(error, id)
       if (current && isFullyCaptured(current)) {
         return { data: asData(current) }
       }
@@ -508,12 +508,27 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       const intent = await this.stripe_.paymentIntents.cancel(id, {}, { idempotencyKey: key })
       return { data: asData(intent) }
     } catch (error) {
-      const current = intentInUnexpectedState(error)
+      const current = await this.intentInUnexpectedState(error, id)
       if (current?.status === "canceled") {
         return { data: asData(current) }
       }
       throw toProviderError(error, `${operation}Payment`, key)
     }
+  }
+
+  /**
+   * After a `payment_intent_unexpected_state` error, the intent as it is now:
+   * the one Stripe attached to the error, else read afresh. Undefined for
+   * any other error.
+   */
+  protected async intentInUnexpectedState(
+    error: unknown,
+    id: string
+  ): Promise<Stripe.PaymentIntent | undefined> {
+    if (!isStripeError(error) || error.code !== "payment_intent_unexpected_state") {
+      return undefined
+    }
+    return error.payment_intent ?? (await this.retrieveIntent(id, "retrievePayment"))
   }
 
   /** Whether the intent's payment method is one of `asyncPaymentMethodTypes`. */
@@ -649,13 +664,6 @@ function isFullyCaptured(intent: Stripe.PaymentIntent): boolean {
   return intent.status === "succeeded" && intent.amount_received >= intent.amount
 }
 
-/** The intent Stripe attaches to a `payment_intent_unexpected_state` error. */
-function intentInUnexpectedState(error: unknown): Stripe.PaymentIntent | undefined {
-  if (isStripeError(error) && error.code === "payment_intent_unexpected_state") {
-    return error.payment_intent
-  }
-  return undefined
-}
 
 function withRefund(existing: unknown, refund: Stripe.Refund): Data[] {
   const previous = Array.isArray(existing) ? (existing as Data[]) : []
