@@ -10,6 +10,8 @@ import {
   DeleteAccountHolderInput,
   DeleteAccountHolderOutput,
   DeletePaymentInput,
+  DeletePaymentMethodInput,
+  DeletePaymentMethodOutput,
   DeletePaymentOutput,
   GetPaymentStatusInput,
   GetPaymentStatusOutput,
@@ -176,6 +178,11 @@ export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }
   async savePaymentMethod(input: SavePaymentMethodInput): Promise<SavePaymentMethodOutput> {
     record("savePaymentMethod", input)
     return { id: "pm_saved", data: { ...(input.data ?? {}) } }
+  }
+
+  async deletePaymentMethod(input: DeletePaymentMethodInput): Promise<DeletePaymentMethodOutput> {
+    record("deletePaymentMethod", input)
+    return { data: {} }
   }
 
   async getWebhookActionAndData(
