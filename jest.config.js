@@ -17,4 +17,5 @@ module.exports = {
   testMatch: ["<rootDir>/integration-tests/**/*.spec.ts", "<rootDir>/src/**/__tests__/**/*.spec.ts", "<rootDir>/local-stripe/**/__tests__/**/*.spec.ts"],
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/.medusa/"],
   testTimeout: 60000,
+  reporters: ["default", "<rootDir>/scripts/summary-reporter.js"],
 }
