@@ -85,6 +85,11 @@ function fail(what: string): never {
 export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }> {
   static identifier = "scripted"
 
+  // Public, so ModuleProvider accepts the class (the base constructor is protected).
+  constructor(cradle: Record<string, unknown>, options: { label?: string } = {}) {
+    super(cradle, options)
+  }
+
   static validateOptions(options: Record<string, unknown>) {
     if (options?.invalid) {
       throw new MedusaError(MedusaError.Types.INVALID_ARGUMENT, "scripted provider: option `invalid` was set")

@@ -95,7 +95,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
   describe("refund reasons", () => {
     it("starts with Medusa's three default reasons and supports the generated CRUD", async () => {
       const defaults = await service.listRefundReasons({}, { order: { code: "ASC" } })
-      expect(defaults.map((r) => r.code)).toEqual(["customer_care_adjustment", "pricing_error", "shipping_issue"])
+      expect(defaults.map((r) => (r as unknown as { code: string }).code)).toEqual(["customer_care_adjustment", "pricing_error", "shipping_issue"])
       expect(defaults[0].id).toMatch(/^refr_/)
 
       const created = await service.createRefundReasons({ label: "Late", code: "late", description: "arrived late" })

@@ -93,7 +93,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
         { currency_code: "usd", amount: 1 },
         { currency_code: "usd", amount: 2 },
       ])
-      const [list, count] = await service.listAndCountPaymentCollections({ currency_code: "usd" })
+      const [list, count] = await service.listAndCountPaymentCollections({ currency_code: "usd" } as any)
       expect(count).toBe(2)
       expect(list).toHaveLength(2)
       await service.softDeletePaymentCollections([a.id])

@@ -1,4 +1,5 @@
 import { model } from "@medusajs/framework/utils"
+import { MoneyMovementStatus } from "../types/money-movement-status"
 import Payment from "./payment"
 
 /** Money taken from an authorization; a payment may be captured in parts. */
@@ -11,6 +12,7 @@ const Capture = model
     created_by: model.text().nullable(),
     // A caller's retry key: the same key on the same payment is one capture.
     idempotency_key: model.text().nullable(),
+    status: model.enum(MoneyMovementStatus).default(MoneyMovementStatus.SUCCEEDED),
   })
   .indexes([
     { name: "IDX_capture_payment_id", on: ["payment_id"] },

@@ -1,4 +1,5 @@
 import { model } from "@medusajs/framework/utils"
+import { MoneyMovementStatus } from "../types/money-movement-status"
 import Payment from "./payment"
 import RefundReason from "./refund-reason"
 
@@ -16,6 +17,7 @@ const Refund = model
     metadata: model.json().nullable(),
     // A caller's retry key: the same key on the same payment is one refund.
     idempotency_key: model.text().nullable(),
+    status: model.enum(MoneyMovementStatus).default(MoneyMovementStatus.SUCCEEDED),
   })
   .indexes([
     { name: "IDX_refund_payment_id", on: ["payment_id"] },

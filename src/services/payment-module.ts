@@ -56,12 +56,18 @@ import {
 } from "../models"
 import { joinerConfig } from "../joiner-config"
 import {
+  bindIdempotencyRecord,
+  claimIdempotencyRecord,
   execute,
+  findUnsettledOperations,
   LockedPayment,
   lockPayment,
   lockSessionPayment,
   recomputeCollection,
+  setPaymentExponent,
+  UnsettledOperation,
 } from "../sql/money"
+import { MoneyMovementStatus } from "../types/money-movement-status"
 import {
   Decimal,
   parseAmount,
@@ -74,6 +80,7 @@ import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
 import {
   conflict,
   invalidData,
+  isOutcomeUnknown,
   isUniqueViolation,
   notAllowed,
   notFound,
@@ -98,6 +105,20 @@ type WithIdempotencyKey = { idempotency_key?: string }
 
 type CaptureInput = CreateCaptureDTO & WithIdempotencyKey & { created_by?: string }
 type RefundInput = CreateRefundDTO & WithIdempotencyKey
+
+type MovementKind = "capture" | "refund"
+
+/** After this long a pending movement's process is presumed dead and its outcome unknown. */
+const STALE_PENDING_MS = 60_000
+
+export type ReconciliationReport = {
+  /** movements (or cancels) the provider confirmed */
+  settled: string[]
+  /** movements the provider refused: removed, totals restored */
+  reversed: string[]
+  /** still no answer: left for the next run */
+  still_unknown: string[]
+}
 
 /** What the locked check of a capture or refund decided. */
 type Movement =
@@ -589,6 +610,7 @@ export default class PaymentModuleService
       },
       sharedContext
     )
+    await this.claimAuthorizeKey_(context?.idempotency_key, session.id, sharedContext)
     if (session.payment) {
       return await this.retrievePayment(session.payment.id, {}, sharedContext)
     }
@@ -598,7 +620,9 @@ export default class PaymentModuleService
       "authorizePayment",
       {
         data: session.data ?? {},
-        context: { idempotency_key: session.id, ...(context ?? {}) },
+        // The session id, not the caller's key, names this authorization at
+        // the provider: every retry of it is the same provider request.
+        context: { ...(context ?? {}), idempotency_key: session.id },
       }
     )
     const status = result?.status
@@ -633,6 +657,17 @@ export default class PaymentModuleService
       throw error
     }
     return await this.retrievePayment(paymentId, {}, sharedContext)
+  }
+
+  /** A caller's key names one session's authorization; reusing it for another session is a CONFLICT. */
+  @InjectTransactionManager()
+  protected async claimAuthorizeKey_(
+    key: unknown,
+    sessionId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    const claim = await this.claimIdempotencyKey("authorize", key, sessionId, sharedContext)
+    if (!claim.replayed) await claim.bind(sessionId)
   }
 
   @InjectTransactionManager()
@@ -681,6 +716,7 @@ export default class PaymentModuleService
       },
       sharedContext
     )
+    await setPaymentExponent(payment.id, session.currency_code, sharedContext)
     if (capturedByProvider) {
       // The provider took the money at authorization: record the capture
       // without asking the provider to capture again.
@@ -721,7 +757,8 @@ export default class PaymentModuleService
    * Reserve under the payment's row lock, call the provider with no
    * transaction open, then settle: the capture row exists (and counts
    * against the bound) before any money moves, so two concurrent captures
-   * can never both pass the check.
+   * can never both pass the check. A lost answer leaves the row `unknown`
+   * for reconciliation; only a definite refusal removes it.
    */
   @InjectManager()
   @EmitEvents()
@@ -730,9 +767,10 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
     requireString(data?.payment_id, "payment_id")
+    await this.settleUnknownMovements(data.payment_id, sharedContext)
     const movement = await this.reserveCapture_(data, sharedContext)
     if (movement.kind === "created" && !data.is_captured) {
-      await this.captureAtProvider(data.payment_id, movement, sharedContext)
+      await this.moveMoneyAtProvider("capture", data.payment_id, movement, sharedContext)
     }
     return await this.retrievePayment(data.payment_id, { relations: ["captures"] }, sharedContext)
   }
@@ -746,8 +784,14 @@ export default class PaymentModuleService
     if (payment.canceled_at) {
       throw invalidData(`The payment: ${payment.id} has been canceled.`)
     }
-    const replay = await this.findReplay("capture", payment, data, sharedContext)
-    if (replay) return replay
+    const claim = await this.claimIdempotencyKey(
+      "capture",
+      data.idempotency_key,
+      `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
+      sharedContext
+    )
+    if (claim.replayed) return { kind: "replayed" }
+    this.refuseWhileUnknown(payment)
     if (payment.captured_at) {
       return { kind: "noop" }
     }
@@ -770,67 +814,16 @@ export default class PaymentModuleService
         amount: amount.toFixed(),
         created_by: data.captured_by ?? data.created_by ?? null,
         idempotency_key: data.idempotency_key ?? null,
+        status: data.is_captured ? MoneyMovementStatus.SUCCEEDED : MoneyMovementStatus.PENDING,
       },
       sharedContext
     )
+    await claim.bind(capture.id)
     if (data.is_captured && completes) {
       await this.paymentService_.update({ id: payment.id, captured_at: new Date() }, sharedContext)
     }
     await recomputeCollection(payment.payment_collection_id, sharedContext)
     return { kind: "created", id: capture.id, amount, completes }
-  }
-
-  private async captureAtProvider(
-    paymentId: string,
-    capture: Extract<Movement, { kind: "created" }>,
-    sharedContext: Context
-  ): Promise<void> {
-    const payment = await this.paymentService_.retrieve(
-      paymentId,
-      { select: ["id", "data", "provider_id", "currency_code"] },
-      sharedContext
-    )
-    let providerData: Record<string, unknown> | undefined
-    try {
-      const result = await this.paymentProviderService_.call(payment.provider_id, "capturePayment", {
-        data: payment.data ?? {},
-        amount: capture.amount.toFixed(),
-        currency_code: payment.currency_code,
-        context: { idempotency_key: capture.id },
-      } as any)
-      providerData = result?.data
-    } catch (error) {
-      await this.undoMovement_("capture", capture.id, paymentId, sharedContext)
-      throw error
-    }
-    await this.settleCapture_(paymentId, providerData, capture.completes, sharedContext)
-  }
-
-  @InjectTransactionManager()
-  protected async settleCapture_(
-    paymentId: string,
-    providerData: Record<string, unknown> | undefined,
-    completes: boolean,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    const update: Record<string, unknown> = { id: paymentId }
-    if (providerData) update.data = providerData
-    if (completes) update.captured_at = new Date()
-    await this.paymentService_.update(update, sharedContext)
-  }
-
-  /** The provider refused: the reserved row goes, and the totals with it. */
-  @InjectTransactionManager()
-  protected async undoMovement_(
-    kind: "capture" | "refund",
-    id: string,
-    paymentId: string,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    const payment = await lockPayment(paymentId, sharedContext)
-    const service = kind === "capture" ? this.captureService_ : this.refundService_
-    await service.delete(id, sharedContext)
-    await recomputeCollection(payment.payment_collection_id, sharedContext)
   }
 
   @InjectManager()
@@ -840,28 +833,10 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
     requireString(data?.payment_id, "payment_id")
+    await this.settleUnknownMovements(data.payment_id, sharedContext)
     const movement = await this.reserveRefund_(data, sharedContext)
     if (movement.kind === "created") {
-      const payment = await this.paymentService_.retrieve(
-        data.payment_id,
-        { select: ["id", "data", "provider_id", "currency_code"] },
-        sharedContext
-      )
-      let providerData: Record<string, unknown> | undefined
-      try {
-        const result = await this.paymentProviderService_.call(payment.provider_id, "refundPayment", {
-          data: payment.data ?? {},
-          amount: movement.amount.toFixed(),
-          context: { idempotency_key: movement.id },
-        })
-        providerData = result?.data
-      } catch (error) {
-        await this.undoMovement_("refund", movement.id, payment.id, sharedContext)
-        throw error
-      }
-      if (providerData) {
-        await this.settleCapture_(payment.id, providerData, false, sharedContext)
-      }
+      await this.moveMoneyAtProvider("refund", data.payment_id, movement, sharedContext)
     }
     return await this.retrievePayment(data.payment_id, { relations: ["refunds"] }, sharedContext)
   }
@@ -872,8 +847,14 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<Movement> {
     const payment = await lockPayment(data.payment_id, sharedContext)
-    const replay = await this.findReplay("refund", payment, data, sharedContext)
-    if (replay) return replay
+    const claim = await this.claimIdempotencyKey(
+      "refund",
+      data.idempotency_key,
+      `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
+      sharedContext
+    )
+    if (claim.replayed) return { kind: "replayed" }
+    this.refuseWhileUnknown(payment)
     const refundable = MathBN.sub(payment.captured, payment.refunded)
     const amount = this.movementAmount(data.amount, refundable, payment.currency_code, "refund amount")
     if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(refundable, payment.currency_code))) {
@@ -894,11 +875,104 @@ export default class PaymentModuleService
         refund_reason_id: data.refund_reason_id ?? null,
         metadata: data.metadata ?? null,
         idempotency_key: data.idempotency_key ?? null,
+        status: MoneyMovementStatus.PENDING,
       },
       sharedContext
     )
+    await claim.bind(refund.id)
     await recomputeCollection(payment.payment_collection_id, sharedContext)
     return { kind: "created", id: refund.id, amount, completes: false }
+  }
+
+  /**
+   * Asks the provider to move the reserved money, with the movement's own id
+   * as idempotency key (so any retry, by a caller or by reconciliation, is
+   * the same request), and settles the row with its answer.
+   */
+  private async moveMoneyAtProvider(
+    kind: MovementKind,
+    paymentId: string,
+    movement: { id: string; amount: Decimal; completes: boolean },
+    sharedContext: Context
+  ): Promise<void> {
+    const payment = await this.paymentService_.retrieve(
+      paymentId,
+      { select: ["id", "data", "provider_id", "currency_code"] },
+      sharedContext
+    )
+    const input = {
+      data: payment.data ?? {},
+      amount: movement.amount.toFixed(),
+      currency_code: payment.currency_code,
+      context: { idempotency_key: movement.id },
+    }
+    let providerData: Record<string, unknown> | undefined
+    try {
+      const result =
+        kind === "capture"
+          ? await this.paymentProviderService_.call(payment.provider_id, "capturePayment", input as any)
+          : await this.paymentProviderService_.call(payment.provider_id, "refundPayment", input)
+      providerData = result?.data
+    } catch (error) {
+      if (isOutcomeUnknown(error)) {
+        await this.markMovementUnknown_(kind, movement.id, sharedContext)
+      } else {
+        await this.undoMovement_(kind, movement.id, paymentId, sharedContext)
+      }
+      throw error
+    }
+    await this.settleMovement_(kind, movement.id, paymentId, providerData, movement.completes, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async settleMovement_(
+    kind: MovementKind,
+    movementId: string,
+    paymentId: string,
+    providerData: Record<string, unknown> | undefined,
+    completes: boolean,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await execute(sharedContext, `UPDATE ${kind} SET status = 'succeeded', updated_at = now() WHERE id = ? AND status <> 'succeeded'`, [movementId])
+    const update: Record<string, unknown> = { id: paymentId }
+    if (providerData) update.data = providerData
+    if (completes) update.captured_at = new Date()
+    if (providerData || completes) {
+      await this.paymentService_.update(update, sharedContext)
+    }
+  }
+
+  @InjectTransactionManager()
+  protected async markMovementUnknown_(
+    kind: MovementKind,
+    movementId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await execute(sharedContext, `UPDATE ${kind} SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending'`, [movementId])
+  }
+
+  /** The provider refused: the reserved row goes, and the totals with it. */
+  @InjectTransactionManager()
+  protected async undoMovement_(
+    kind: MovementKind,
+    id: string,
+    paymentId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    const payment = await lockPayment(paymentId, sharedContext)
+    const service = kind === "capture" ? this.captureService_ : this.refundService_
+    await service.delete(id, sharedContext)
+    await recomputeCollection(payment.payment_collection_id, sharedContext)
+  }
+
+  /** New money movements wait until every earlier one on the payment is settled. */
+  private refuseWhileUnknown(payment: LockedPayment): void {
+    if (payment.unknown_movement) {
+      throw conflict(
+        `Payment ${payment.id} has a money movement (${payment.unknown_movement}) whose outcome is unknown; ` +
+          `it must be reconciled with the provider before another capture or refund.`
+      )
+    }
   }
 
   /**
@@ -929,82 +1003,107 @@ export default class PaymentModuleService
   }
 
   /**
-   * A retried capture or refund with the same idempotency key has one
-   * effect; the same key with another amount is a caller's mistake.
+   * A caller's idempotency key: the first call with it records what it asked
+   * for; a retry asking the same gets `replayed`, and the same key with other
+   * parameters is a CONFLICT. Runs in the caller's transaction, so the record
+   * and the effect it names commit together or not at all.
    */
-  private async findReplay(
-    kind: "capture" | "refund",
-    payment: LockedPayment,
-    data: { amount?: unknown; idempotency_key?: string },
+  private async claimIdempotencyKey(
+    operation: string,
+    key: unknown,
+    fingerprint: string,
     sharedContext: Context
-  ): Promise<Movement | undefined> {
-    if (data.idempotency_key === undefined || data.idempotency_key === null) return
-    requireString(data.idempotency_key, "idempotency_key")
-    const [previous] = await execute<{ amount: string }>(
-      sharedContext,
-      `SELECT raw_amount->>'value' AS amount FROM ${kind} WHERE payment_id = ? AND idempotency_key = ? AND deleted_at IS NULL`,
-      [payment.id, data.idempotency_key]
-    )
-    if (!previous) return
-    if (data.amount !== undefined && data.amount !== null && !parseAmount(data.amount).eq(previous.amount)) {
+  ): Promise<{ replayed: boolean; resultId?: string; bind: (resultId: string) => Promise<void> }> {
+    if (key === undefined || key === null) {
+      return { replayed: false, bind: async () => {} }
+    }
+    requireString(key, "idempotency_key")
+    const claimed = await claimIdempotencyRecord(operation, key as string, fingerprint, sharedContext)
+    if (claimed.fingerprint !== fingerprint) {
       throw conflict(
-        `The idempotency key ${data.idempotency_key} was used for a ${kind} of ${previous.amount} ${payment.currency_code} on payment ${payment.id}; it cannot be reused for ${parseAmount(data.amount).toFixed()}.`
+        `The idempotency key ${key} was already used for another ${operation} (${claimed.fingerprint}); it cannot be reused for ${fingerprint}.`
       )
     }
-    return { kind: "replayed" }
+    return {
+      replayed: !claimed.created,
+      resultId: claimed.result_id ?? undefined,
+      bind: (resultId: string) => bindIdempotencyRecord(claimed.id, resultId, sharedContext),
+    }
   }
 
   /**
    * Cancel voids an authorization. A payment with captures cannot be
    * canceled (its money must be refunded), and the collection's totals are
-   * recomputed — neither of which Medusa 2.21 does.
+   * recomputed — neither of which Medusa 2.21 does. Accepts a payment id, or
+   * `{ payment_id, idempotency_key }`.
    */
   @InjectManager()
   @EmitEvents()
   async cancelPayment(
-    paymentId: string,
+    paymentIdOrInput: string | { payment_id: string; idempotency_key?: string },
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
-    requireString(paymentId, "payment id")
-    const reserved = await this.reserveCancel_(paymentId, sharedContext)
+    const input = typeof paymentIdOrInput === "string" ? { payment_id: paymentIdOrInput } : paymentIdOrInput
+    const paymentId = requireString(input?.payment_id, "payment id")
+    const reserved = await this.reserveCancel_(paymentId, input.idempotency_key, sharedContext)
     if (reserved) {
-      let providerData: Record<string, unknown> | undefined
-      try {
-        const result = await this.paymentProviderService_.call(reserved.provider_id, "cancelPayment", {
-          data: reserved.data ?? {},
-          context: { idempotency_key: reserved.id },
-        })
-        providerData = result?.data
-      } catch (error) {
-        await this.undoCancel_(paymentId, sharedContext)
-        throw error
-      }
-      await this.settleCancel_(reserved, providerData, sharedContext)
+      await this.cancelAtProvider(reserved, sharedContext)
     }
     return await this.retrievePayment(paymentId, {}, sharedContext)
+  }
+
+  private async cancelAtProvider(payment: LockedPayment, sharedContext: Context): Promise<void> {
+    let providerData: Record<string, unknown> | undefined
+    try {
+      const result = await this.paymentProviderService_.call(payment.provider_id, "cancelPayment", {
+        data: payment.data ?? {},
+        context: { idempotency_key: payment.id },
+      })
+      providerData = result?.data
+    } catch (error) {
+      // An unknown outcome keeps the payment canceled (no capture may slip
+      // in) with the cancel pending, for reconciliation to finish.
+      if (!isOutcomeUnknown(error)) {
+        await this.undoCancel_(payment.id, sharedContext)
+      }
+      throw error
+    }
+    await this.settleCancel_(payment, providerData, sharedContext)
   }
 
   /** Marks the payment canceled under its lock, so no capture can slip in while the provider voids it. */
   @InjectTransactionManager()
   protected async reserveCancel_(
     paymentId: string,
+    idempotencyKey: string | undefined,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<LockedPayment | undefined> {
     const payment = await lockPayment(paymentId, sharedContext)
-    if (payment.canceled_at) return undefined
+    const claim = await this.claimIdempotencyKey("cancel", idempotencyKey, payment.id, sharedContext)
+    if (claim.replayed) return undefined
+    await claim.bind(payment.id)
+    if (payment.canceled_at && payment.pending_operation !== "cancel") return undefined
     if (MathBN.gt(payment.captured, 0)) {
       throw notAllowed(
         `Payment ${payment.id} cannot be canceled: ${payment.captured} ${payment.currency_code} is already captured. Refund it instead.`
       )
     }
-    await execute(sharedContext, `UPDATE payment SET canceled_at = now(), updated_at = now() WHERE id = ?`, [payment.id])
+    await execute(
+      sharedContext,
+      `UPDATE payment SET canceled_at = coalesce(canceled_at, now()), pending_operation = 'cancel', updated_at = now() WHERE id = ?`,
+      [payment.id]
+    )
     return payment
   }
 
   @InjectTransactionManager()
   protected async undoCancel_(paymentId: string, @MedusaContext() sharedContext: Context = {}) {
     await lockPayment(paymentId, sharedContext)
-    await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [paymentId])
+    await execute(
+      sharedContext,
+      `UPDATE payment SET canceled_at = NULL, pending_operation = NULL, updated_at = now() WHERE id = ?`,
+      [paymentId]
+    )
   }
 
   @InjectTransactionManager()
@@ -1013,6 +1112,7 @@ export default class PaymentModuleService
     providerData: Record<string, unknown> | undefined,
     @MedusaContext() sharedContext: Context = {}
   ) {
+    await execute(sharedContext, `UPDATE payment SET pending_operation = NULL WHERE id = ?`, [payment.id])
     if (providerData) {
       await this.paymentService_.update({ id: payment.id, data: providerData }, sharedContext)
     }
@@ -1021,6 +1121,81 @@ export default class PaymentModuleService
       sharedContext
     )
     await recomputeCollection(payment.payment_collection_id, sharedContext)
+  }
+
+  // ---------------------------------------------------------------------
+  // Reconciliation
+  // ---------------------------------------------------------------------
+
+  /**
+   * Settles every money movement whose outcome the module does not know —
+   * answers lost to a timeout or a crash — by asking the provider again with
+   * the same idempotency key: a provider that already did it answers with
+   * what it did, one that did not does it now. Either way the effect happens
+   * once. Pending movements count as lost once they are older than
+   * `stale_after_ms` (their process is presumed dead).
+   *
+   * Run it from a scheduled job (see `jobs/reconcile-payments`) or call it
+   * for one payment; captures and refunds call it themselves before moving
+   * money on a payment that has such a movement.
+   */
+  @InjectManager()
+  async reconcilePayments(
+    filter: { payment_id?: string | string[]; stale_after_ms?: number } = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<ReconciliationReport> {
+    const staleAfterMs = filter.stale_after_ms ?? STALE_PENDING_MS
+    const paymentIds = filter.payment_id === undefined ? undefined : ([] as string[]).concat(filter.payment_id)
+    const work = await this.findUnsettled_(paymentIds, staleAfterMs, sharedContext)
+    const report: ReconciliationReport = { settled: [], reversed: [], still_unknown: [] }
+    for (const item of work) {
+      const outcome = await this.reconcileOne(item, sharedContext)
+      report[outcome].push(item.id)
+    }
+    return report
+  }
+
+  private async settleUnknownMovements(paymentId: string, sharedContext: Context): Promise<void> {
+    await this.reconcilePayments({ payment_id: paymentId }, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async findUnsettled_(
+    paymentIds: string[] | undefined,
+    staleAfterMs: number,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<UnsettledOperation[]> {
+    return await findUnsettledOperations(paymentIds, staleAfterMs, sharedContext)
+  }
+
+  private async reconcileOne(
+    item: UnsettledOperation,
+    sharedContext: Context
+  ): Promise<keyof ReconciliationReport> {
+    try {
+      if (item.kind === "cancel") {
+        const payment = await this.lockForReconciliation_(item.payment_id, sharedContext)
+        await this.cancelAtProvider(payment, sharedContext)
+        return "settled"
+      }
+      await this.moveMoneyAtProvider(
+        item.kind,
+        item.payment_id,
+        { id: item.id, amount: MathBN.convert(item.amount!), completes: item.completes },
+        sharedContext
+      )
+      return "settled"
+    } catch (error) {
+      return isOutcomeUnknown(error) ? "still_unknown" : "reversed"
+    }
+  }
+
+  @InjectTransactionManager()
+  protected async lockForReconciliation_(
+    paymentId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<LockedPayment> {
+    return await lockPayment(paymentId, sharedContext)
   }
 
   // ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { Context } from "@medusajs/framework/types"
 import { SqlEntityManager } from "@medusajs/framework/mikro-orm/postgresql"
 import { currencyExponent } from "../utils/currency"
+import { generateEntityId } from "@medusajs/framework/utils"
 import { notFound, unexpectedState } from "../utils/errors"
 
 /**
@@ -26,8 +27,12 @@ export type LockedPayment = {
   payment_session_id: string
   captured_at: Date | null
   canceled_at: Date | null
+  /** exact sum of live captures (kept by the capture trigger) */
   captured: string
+  /** exact sum of live refunds (kept by the refund trigger) */
   refunded: string
+  unknown_movement: boolean
+  pending_operation: string | null
 }
 
 function transactionManager(sharedContext: Context): SqlEntityManager {
@@ -69,38 +74,119 @@ function bindNamed(sql: string, params: Record<string, unknown>): [string, unkno
 
 /**
  * Locks the payment row and returns it with its exact captured and refunded
- * sums, read after the lock is granted. Every capture, refund and cancel of
- * a payment goes through this lock, so their checks and writes cannot
- * interleave, whatever process they run in.
+ * totals. Every capture, refund and cancel of a payment goes through this
+ * lock, so their checks and writes cannot interleave, whatever process they
+ * run in. The totals live on the locked row itself (triggers keep them), so
+ * one statement reads them as of the moment the lock is granted.
  */
 export async function lockPayment(
   paymentId: string,
   sharedContext: Context
 ): Promise<LockedPayment> {
   await execute(sharedContext, `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`)
-  const [locked] = await execute<{ id: string }>(
-    sharedContext,
-    `SELECT id FROM payment WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
-    [paymentId]
-  )
-  if (!locked) {
-    throw notFound(`Payment with id: ${paymentId} was not found`)
-  }
-  // A second statement on purpose: under READ COMMITTED it takes a fresh
-  // snapshot, so it sees every capture committed before the lock was granted.
   const [row] = await execute<LockedPayment>(
     sharedContext,
-    `SELECT p.id, p.raw_amount->>'value' AS amount, p.currency_code, p.provider_id,
-            p.data, p.payment_collection_id, p.payment_session_id,
-            p.captured_at, p.canceled_at,
-            (SELECT coalesce(sum((c.raw_amount->>'value')::numeric), 0)::text
-               FROM capture c WHERE c.payment_id = p.id AND c.deleted_at IS NULL) AS captured,
-            (SELECT coalesce(sum((r.raw_amount->>'value')::numeric), 0)::text
-               FROM refund r WHERE r.payment_id = p.id AND r.deleted_at IS NULL) AS refunded
-       FROM payment p WHERE p.id = ?`,
+    `SELECT id, raw_amount->>'value' AS amount, currency_code, provider_id, data,
+            payment_collection_id, payment_session_id, captured_at, canceled_at,
+            captured_total::text AS captured, refunded_total::text AS refunded,
+            unknown_movements > 0 AS unknown_movement, pending_operation
+       FROM payment WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
     [paymentId]
   )
+  if (!row) {
+    throw notFound(`Payment with id: ${paymentId} was not found`)
+  }
   return row
+}
+
+/** Records the ISO 4217 exponent the database's bound check rounds with. */
+export async function setPaymentExponent(
+  paymentId: string,
+  currencyCode: string,
+  sharedContext: Context
+): Promise<void> {
+  await execute(sharedContext, `UPDATE payment SET currency_exponent = ? WHERE id = ?`, [
+    currencyExponent(currencyCode),
+    paymentId,
+  ])
+}
+
+export type UnsettledOperation = {
+  kind: "capture" | "refund" | "cancel"
+  id: string
+  payment_id: string
+  amount: string | null
+  completes: boolean
+}
+
+/**
+ * Captures and refunds whose outcome is unknown, or pending for longer than
+ * a live process would take, and cancels left half-done.
+ */
+export async function findUnsettledOperations(
+  paymentIds: string[] | undefined,
+  staleAfterMs: number,
+  sharedContext: Context
+): Promise<UnsettledOperation[]> {
+  // knex expands an array binding into a list, hence IN with one ? per id.
+  const list = paymentIds ? paymentIds.map(() => "?").join(", ") : ""
+  const scope = paymentIds ? `AND m.payment_id IN (${list})` : ""
+  const movement = (kind: "capture" | "refund") => `
+    SELECT '${kind}' AS kind, m.id, m.payment_id, m.raw_amount->>'value' AS amount,
+           ${kind === "capture" ? `round(p.captured_total, coalesce(p.currency_exponent, 4)) >= round((p.raw_amount->>'value')::numeric, coalesce(p.currency_exponent, 4))` : "false"} AS completes
+      FROM ${kind} m JOIN payment p ON p.id = m.payment_id
+     WHERE m.deleted_at IS NULL ${scope}
+       AND (m.status = 'unknown' OR (m.status = 'pending' AND m.updated_at < now() - (? * interval '1 millisecond')))`
+  const cancelScope = paymentIds ? `AND p.id IN (${list})` : ""
+  const params: unknown[] = []
+  for (let i = 0; i < 3; i++) {
+    params.push(...(paymentIds ?? []), staleAfterMs)
+  }
+  return await execute<UnsettledOperation>(
+    sharedContext,
+    `${movement("capture")}
+     UNION ALL ${movement("refund")}
+     UNION ALL
+    SELECT 'cancel' AS kind, p.id, p.id AS payment_id, NULL AS amount, false AS completes
+      FROM payment p
+     WHERE p.pending_operation = 'cancel' AND p.deleted_at IS NULL ${cancelScope}
+       AND p.updated_at < now() - (? * interval '1 millisecond')`,
+    params
+  )
+}
+
+export async function claimIdempotencyRecord(
+  operation: string,
+  key: string,
+  fingerprint: string,
+  sharedContext: Context
+): Promise<{ id: string; fingerprint: string; result_id: string | null; created: boolean }> {
+  const [created] = await execute<{ id: string; fingerprint: string; result_id: string | null }>(
+    sharedContext,
+    `INSERT INTO idempotency_record (id, operation, key, fingerprint)
+     VALUES (?, ?, ?, ?)
+     ON CONFLICT (operation, key) WHERE deleted_at IS NULL DO NOTHING
+     RETURNING id, fingerprint, result_id`,
+    [generateEntityId(undefined, "idem"), operation, key, fingerprint]
+  )
+  if (created) return { ...created, created: true }
+  const [existing] = await execute<{ id: string; fingerprint: string; result_id: string | null }>(
+    sharedContext,
+    `SELECT id, fingerprint, result_id FROM idempotency_record WHERE operation = ? AND key = ? AND deleted_at IS NULL`,
+    [operation, key]
+  )
+  return { ...existing, created: false }
+}
+
+export async function bindIdempotencyRecord(
+  recordId: string,
+  resultId: string,
+  sharedContext: Context
+): Promise<void> {
+  await execute(sharedContext, `UPDATE idempotency_record SET result_id = ?, updated_at = now() WHERE id = ?`, [
+    resultId,
+    recordId,
+  ])
 }
 
 /**

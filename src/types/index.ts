@@ -9,3 +9,4 @@ export type PaymentModuleOptions = Partial<ModuleServiceInitializeOptions> & {
     dependencies?: string[]
   }[]
 }
+export * from "./money-movement-status"

@@ -51,6 +51,13 @@ export function providerError(
   operation: string,
   error: unknown
 ): MedusaError {
+  if (isOutcomeUnknown(error) && !(error instanceof PaymentOutcomeUnknownError)) {
+    const message = (error as { message?: string })?.message ?? String(error)
+    return new PaymentOutcomeUnknownError(
+      `Payment provider ${providerId} ${operation}: outcome unknown (${message}); it will be reconciled.`,
+      error
+    )
+  }
   if (MedusaError.isMedusaError(error)) {
     return error as MedusaError
   }
@@ -66,4 +73,33 @@ export function providerError(
   )
   ;(wrapped as { cause?: unknown }).cause = error
   return wrapped
+}
+
+/** Network failures after which a request may or may not have reached the provider. */
+const AMBIGUOUS_NETWORK_CODES = new Set(["ETIMEDOUT", "ECONNRESET", "EPIPE", "ESOCKETTIMEDOUT", "UND_ERR_SOCKET", "ECONNABORTED"])
+
+/**
+ * The mark of a provider call whose outcome nobody knows: the answer was
+ * lost, timed out, or made no sense. Providers signal it by throwing an
+ * error with `outcome_unknown: true` (the Stripe provider does); the module
+ * treats ambiguous network errors and its own timeouts the same way. Such a
+ * call is recorded as unknown and settled by reconciliation — never recorded
+ * as failed, since the money may have moved.
+ */
+export function isOutcomeUnknown(error: unknown): boolean {
+  const e = error as { outcome_unknown?: unknown; code?: unknown; cause?: unknown } | null
+  if (!e || typeof e !== "object") return false
+  if (e.outcome_unknown === true) return true
+  if (typeof e.code === "string" && AMBIGUOUS_NETWORK_CODES.has(e.code)) return true
+  return e.cause !== undefined && e.cause !== error && isOutcomeUnknown(e.cause)
+}
+
+export class PaymentOutcomeUnknownError extends MedusaError {
+  readonly outcome_unknown = true as const
+
+  constructor(message: string, cause?: unknown) {
+    super(MedusaError.Types.UNEXPECTED_STATE, message, "outcome_unknown")
+    this.name = "PaymentOutcomeUnknownError"
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause
+  }
 }

@@ -255,5 +255,7 @@ function readApiBaseUrl(value: unknown): ResolvedStripeOptions["api"] {
     )
   }
   const port = url.port ? Number(url.port) : protocol === "https" ? 443 : 80
-  return { host: url.hostname, port, protocol }
+  // URL keeps IPv6 literals bracketed ("[::1]"); the SDK wants the bare address.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1")
+  return { host, port, protocol }
 }

@@ -44,6 +44,12 @@ import {
 export class SystemPaymentProvider extends AbstractPaymentProvider {
   static identifier = "system"
 
+  // Public, so the class can be constructed outside the module's container
+  // (the conformance kit does); the base constructor is protected.
+  constructor(cradle: Record<string, unknown> = {}, options: Record<string, unknown> = {}) {
+    super(cradle, options)
+  }
+
   async initiatePayment(_: InitiatePaymentInput): Promise<InitiatePaymentOutput> {
     return {
       id: crypto.randomUUID(),

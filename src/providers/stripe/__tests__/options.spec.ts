@@ -70,6 +70,14 @@ describe("Stripe provider options", () => {
     expect(resolveStripeOptions({ apiKey: "sk_x", webhookSecret: "whsec_1" }).webhookSecrets).toEqual(["whsec_1"])
   })
 
+  it("accepts an IPv6 loopback", () => {
+    expect(resolveStripeOptions({ apiKey: "sk_x", apiBaseUrl: "http://[::1]:12111" }).api).toEqual({
+      host: "::1",
+      port: 12111,
+      protocol: "http",
+    })
+  })
+
   it("defaults the port from the scheme", () => {
     expect(resolveStripeOptions({ apiKey: "sk_x", apiBaseUrl: "https://stripe.internal" }).api).toEqual({
       host: "stripe.internal",
