@@ -1,4 +1,5 @@
 import { MedusaError } from "@medusajs/framework/utils"
+import { isOutcomeUnknown, PaymentOutcomeUnknownError } from "../../utils/errors"
 import Stripe from "stripe"
 
 /**
@@ -28,11 +29,10 @@ export type StripeErrorDetails = {
  * outcome — or by reading the intent (`retrievePayment`) or waiting for the
  * webhook.
  *
- * Detect it with `isPaymentOutcomeUnknown(error)` (checks the
+ * Detect it with `isOutcomeUnknown(error)` from the module (checks the
  * `outcome_unknown` mark, so it also works across package copies).
  */
-export class PaymentOutcomeUnknownError extends MedusaError {
-  readonly outcome_unknown = true as const
+export class StripeOutcomeUnknownError extends PaymentOutcomeUnknownError {
   readonly operation: string
   readonly idempotency_key?: string
   readonly stripe: StripeErrorDetails
@@ -45,27 +45,18 @@ export class PaymentOutcomeUnknownError extends MedusaError {
     cause?: unknown
   }) {
     super(
-      MedusaError.Types.UNEXPECTED_STATE,
       `Stripe ${input.operation}: outcome unknown, reconcile before retrying with a new key (${input.message})`,
-      input.stripe.code ?? "outcome_unknown"
+      input.cause
     )
-    this.name = "PaymentOutcomeUnknownError"
+    this.name = "StripeOutcomeUnknownError"
     this.operation = input.operation
     this.idempotency_key = input.idempotencyKey
     this.stripe = input.stripe
-    if (input.cause !== undefined) {
-      ;(this as { cause?: unknown }).cause = input.cause
-    }
   }
 }
 
-export function isPaymentOutcomeUnknown(error: unknown): boolean {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    (error as { outcome_unknown?: unknown }).outcome_unknown === true
-  )
-}
+/** The module's one test for "nobody knows whether it happened". */
+export const isPaymentOutcomeUnknown = isOutcomeUnknown
 
 /** A MedusaError carrying Stripe's details, for failures whose outcome is known. */
 export class StripeProviderError extends MedusaError {
@@ -166,7 +157,7 @@ export function toProviderError(
   }
   if (!isStripeError(error)) {
     const message = error instanceof Error ? error.message : String(error)
-    return new PaymentOutcomeUnknownError({
+    return new StripeOutcomeUnknownError({
       operation,
       idempotencyKey,
       stripe: {},
@@ -176,7 +167,7 @@ export function toProviderError(
   }
   const stripe = detailsOf(error)
   if (isOutcomeUnknownStripeError(error)) {
-    return new PaymentOutcomeUnknownError({
+    return new StripeOutcomeUnknownError({
       operation,
       idempotencyKey,
       stripe,

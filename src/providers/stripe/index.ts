@@ -16,7 +16,7 @@ export type { StripeProviderOptions, ResolvedStripeOptions } from "./options"
 export { toStripeAmount, fromStripeAmount, stripeCurrencyProfile } from "./amounts"
 export { sessionStatusFromIntent } from "./status"
 export {
-  PaymentOutcomeUnknownError,
+  StripeOutcomeUnknownError,
   StripeProviderError,
   isPaymentOutcomeUnknown,
 } from "./errors"

@@ -1,5 +1,5 @@
 import { MedusaError } from "@medusajs/framework/utils"
-import { isPaymentOutcomeUnknown, PaymentOutcomeUnknownError, StripeProviderError } from "../errors"
+import { isPaymentOutcomeUnknown, StripeOutcomeUnknownError as PaymentOutcomeUnknownError, StripeProviderError } from "../errors"
 import { StripeProviderService } from "../service"
 import { startScriptedStripe } from "./scripted-stripe"
 
