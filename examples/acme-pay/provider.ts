@@ -50,7 +50,7 @@ const ACTIONS: Record<string, "authorized" | "captured" | undefined> = {
 
 /**
  * A complete, small payment provider for the "Acme Pay" PSP, written to pass
- * the conformance kit (src/testing). Read it with GUIDE.md.
+ * the conformance kit (src/testing). Read it with docs/write-your-own-provider.md.
  */
 export class AcmePayProvider extends AbstractPaymentProvider<AcmePayOptions> {
   static identifier = "acme-pay"

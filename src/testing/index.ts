@@ -1,6 +1,6 @@
 /**
  * Testing helpers for payment providers: a conformance suite any provider
- * can run in its own tests (see GUIDE.md), and a Stripe-style webhook
+ * can run in its own tests (see docs/write-your-own-provider.md), and a Stripe-style webhook
  * signer for providers that verify deliveries the same way.
  */
 export {

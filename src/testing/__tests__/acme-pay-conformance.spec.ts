@@ -2,7 +2,7 @@ import { AcmePayClient } from "../../../examples/acme-pay/acme-client"
 import { AcmePayProvider, signAcmeBody } from "../../../examples/acme-pay/provider"
 import { runProviderConformanceSuite } from ".."
 
-// The example provider of GUIDE.md, held to the full kit.
+// The example provider of docs/write-your-own-provider.md, held to the full kit.
 const client = new AcmePayClient()
 const SECRET = "acme_webhook_secret"
 
