@@ -101,3 +101,14 @@ export async function bootModule(
   })
   return { service: medusaApp.modules[Modules.PAYMENT], shutdown }
 }
+
+/** A plain connection to a test database, for the checks that read rows directly. */
+export async function connectToDatabase(databaseName: string) {
+  const { MikroORM } = await import("@medusajs/framework/mikro-orm/postgresql")
+  const orm = await MikroORM.init({
+    clientUrl: TestDatabaseUtils.getDatabaseURL(databaseName),
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+  })
+  return { forkManager: () => orm.em.fork(), close: () => orm.close() }
+}

@@ -1,0 +1,187 @@
+import path from "path"
+import { IPaymentModuleService, PaymentDTO } from "@medusajs/framework/types"
+import { MedusaError } from "@medusajs/framework/utils"
+import { Browser, chromium } from "playwright-core"
+import { bootModule, connectToDatabase, query } from "../__fixtures__/module"
+import { startHarness, WEBHOOK_SECRET } from "../../src/providers/stripe/__tests__/local-stripe-harness"
+
+jest.setTimeout(120000)
+
+const STRIPE_PROVIDER = path.resolve(__dirname, "..", "..", "src", "providers", "stripe")
+const MANUAL_CAPTURE = "pp_stripe_stripe"
+const AUTOMATIC_CAPTURE = "pp_stripe_auto"
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+type Harness = Awaited<ReturnType<typeof startHarness>>
+
+/**
+ * The whole payment flow through the module, with the Stripe provider on
+ * the official SDK talking to the local Stripe, on a real PostgreSQL.
+ */
+describe("the module with the Stripe provider against the local Stripe", () => {
+  let harness: Harness
+  let service: IPaymentModuleService
+  let shutdown: () => Promise<void>
+  let browser: Browser
+  let db: Awaited<ReturnType<typeof connectToDatabase>>
+
+  beforeAll(async () => {
+    harness = await startHarness()
+    const options = { apiKey: "sk_test_flows", apiBaseUrl: harness.localStripe.url, webhookSecret: WEBHOOK_SECRET, maxNetworkRetries: 0 }
+    const booted = await bootModule("payment_plus_stripe_flow", {
+      providers: [
+        { resolve: STRIPE_PROVIDER, id: "stripe", options },
+        { resolve: STRIPE_PROVIDER, id: "auto", options: { ...options, capture: true } },
+      ],
+    })
+    service = booted.service
+    shutdown = booted.shutdown
+    db = await connectToDatabase("payment_plus_stripe_flow")
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await shutdown?.()
+    await db?.close()
+    await harness?.close()
+  })
+
+  const intentOf = (data: Record<string, unknown> | null | undefined) =>
+    harness.localStripe.app.store.paymentIntents.get((data as { id: string }).id) as any
+
+  async function startCheckout(provider: string, amount: string, paymentMethod: string) {
+    const collection = await service.createPaymentCollections({ currency_code: "usd", amount })
+    const session = await service.createPaymentSession(collection.id, {
+      provider_id: provider, currency_code: "usd", amount, data: { payment_method: paymentMethod },
+    })
+    return { collection, session }
+  }
+
+  it("authorizes, captures in two parts and refunds, and Stripe agrees with the module to the cent", async () => {
+    const { collection, session } = await startCheckout(MANUAL_CAPTURE, "50.00", "pm_card_visa")
+    expect(intentOf(session.data)).toMatchObject({ amount: 5000, currency: "usd", capture_method: "manual" })
+    expect(intentOf(session.data).metadata.session_id).toBe(session.id)
+
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    expect(intentOf(payment.data)).toMatchObject({ status: "requires_capture", amount_capturable: 5000 })
+
+    await service.capturePayment({ payment_id: payment.id, amount: "20.00" })
+    // A partial capture releases the rest of the hold at Stripe: the
+    // remainder cannot be captured again, and the module knows it.
+    expect(intentOf(payment.data)).toMatchObject({ status: "succeeded", amount_received: 2000 })
+    await service.refundPayment({ payment_id: payment.id, amount: "5.25" })
+
+    const totals = await service.retrievePaymentCollection(collection.id)
+    expect(totals).toMatchObject({ captured_amount: 20, refunded_amount: 5.25, status: "partially_captured" })
+    const charge = harness.localStripe.app.store.charges.get(intentOf(payment.data).latest_charge) as any
+    expect(charge.amount_captured).toBe(2000)
+    const refunds = [...harness.localStripe.app.store.refunds.values()].filter((r: any) => r.payment_intent === intentOf(payment.data).id)
+    expect(refunds.map((r: any) => r.amount)).toEqual([525])
+
+    const [row] = await query(db, `SELECT status FROM capture WHERE payment_id = ?`, [payment.id])
+    expect(row.status).toBe("succeeded")
+  })
+
+  it("runs 3-D Secure: requires_more, the challenge page approved in Chromium, then authorized", async () => {
+    const { session } = await startCheckout(MANUAL_CAPTURE, "30.00", "pm_card_threeDSecure2Required")
+    const error = await service.authorizePaymentSession(session.id, {}).catch((e) => e)
+    expect(error.type).toBe(MedusaError.Types.NOT_ALLOWED)
+    const waiting = await service.retrievePaymentSession(session.id)
+    expect(waiting.status).toBe("requires_more")
+    const challengeUrl = (waiting.data as any).next_action.redirect_to_url.url
+    expect(challengeUrl).toContain(`/3ds/${(waiting.data as any).id}`)
+
+    const page = await browser.newPage()
+    await page.goto(challengeUrl)
+    await page.getByRole("button", { name: "Approve" }).click()
+    await page.waitForLoadState("load")
+    await page.close()
+
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    expect(payment.id).toMatch(/^pay_/)
+    expect(intentOf(payment.data).status).toBe("requires_capture")
+    await service.capturePayment({ payment_id: payment.id })
+    expect(intentOf(payment.data)).toMatchObject({ status: "succeeded", amount_received: 3000 })
+  })
+
+  it("records a card decline as the session's error, with Stripe's decline code", async () => {
+    const { session } = await startCheckout(MANUAL_CAPTURE, "10.00", "pm_card_chargeDeclined")
+    await expect(service.authorizePaymentSession(session.id, {})).rejects.toMatchObject({ type: "not_allowed" })
+    const after = await service.retrievePaymentSession(session.id)
+    expect(after.status).toBe("error")
+    expect((after.data as any).last_payment_error.decline_code).toBe("generic_decline")
+  })
+
+  it("updates the amount on the same PaymentIntent instead of creating another", async () => {
+    const { session } = await startCheckout(MANUAL_CAPTURE, "10.00", "pm_card_visa")
+    const updated = await service.updatePaymentSession({ id: session.id, amount: "12.50", currency_code: "usd", data: {} })
+    expect((updated.data as any).id).toBe((session.data as any).id)
+    expect(intentOf(updated.data).amount).toBe(1250)
+  })
+
+  /** What Medusa's processPaymentWorkflow does with a webhook's action. */
+  async function applyWebhook(delivery: { data: any; rawData: Buffer; headers: any }): Promise<string> {
+    const { action, data } = await service.getWebhookActionAndData({
+      provider: "stripe_auto",
+      payload: { data: delivery.data, rawData: delivery.rawData, headers: delivery.headers },
+    })
+    if (action === "captured" || action === "authorized") {
+      const [existing] = await service.listPayments({ payment_session_id: data!.session_id })
+      const payment: PaymentDTO = existing ?? (await service.authorizePaymentSession(data!.session_id, {}))!
+      if (action === "captured") {
+        await service.capturePayment({ payment_id: payment.id, amount: data!.amount })
+      }
+    }
+    return action
+  }
+
+  it("with automatic capture, the synchronous answer and every webhook delivery — duplicated, reordered — make one capture", async () => {
+    harness.localStripe.setWebhookFaults({ duplicate: 10, reorder: 2 })
+    const before = harness.webhooks.length
+    const { collection, session } = await startCheckout(AUTOMATIC_CAPTURE, "42.00", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    harness.localStripe.flushHeldWebhooks()
+    await harness.localStripe.waitForWebhooks()
+    harness.localStripe.clearWebhookFaults()
+
+    const ours = harness.webhooks.slice(before).filter((w) => (w.data as any).data.object.metadata?.session_id === session.id)
+    expect(ours.filter((w) => (w.data as any).type === "payment_intent.succeeded").length).toBeGreaterThanOrEqual(2)
+    const actions = []
+    for (const delivery of [...ours, ...ours.slice().reverse()]) {
+      actions.push(await applyWebhook(delivery))
+    }
+    expect(actions).toContain("captured")
+
+    const captures = await service.listCaptures({ payment_id: payment.id })
+    expect(captures.map((c) => c.amount)).toEqual([42])
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ status: "completed", captured_amount: 42 })
+    expect(intentOf(payment.data).amount_received).toBe(4200)
+    expect(await service.listPayments({ payment_session_id: session.id })).toHaveLength(1)
+  })
+
+  it("rejects forged, tampered and unsigned webhooks before they can move anything", async () => {
+    const { session } = await startCheckout(AUTOMATIC_CAPTURE, "7.00", "pm_card_visa")
+    await service.authorizePaymentSession(session.id, {})
+    await harness.localStripe.waitForWebhooks()
+    const genuine = harness.webhooks.find((w) => (w.data as any).data.object.metadata?.session_id === session.id)!
+    const tampered = Buffer.from(genuine.rawData.toString("utf8").replace(/"amount":\s*700\b/, '"amount": 70000'))
+    expect(tampered.equals(genuine.rawData)).toBe(false)
+    // The genuine delivery itself verifies.
+    await expect(
+      service.getWebhookActionAndData({ provider: "stripe_auto", payload: { data: genuine.data, rawData: genuine.rawData, headers: genuine.headers } })
+    ).resolves.toMatchObject({ data: { session_id: session.id } })
+    const forgedHeader = { ...genuine.headers, "stripe-signature": `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}` }
+    for (const payload of [
+      { data: genuine.data, rawData: tampered, headers: genuine.headers },
+      { data: genuine.data, rawData: genuine.rawData, headers: forgedHeader },
+      { data: genuine.data, rawData: genuine.rawData, headers: {} },
+    ]) {
+      const error = await service.getWebhookActionAndData({ provider: "stripe_auto", payload }).catch((e) => e)
+      expect(MedusaError.isMedusaError(error)).toBe(true)
+      expect(error.type).toBe(MedusaError.Types.INVALID_DATA)
+      expect(error.message).toMatch(/signature/i)
+    }
+  })
+})
