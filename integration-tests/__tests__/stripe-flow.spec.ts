@@ -1,7 +1,8 @@
 import path from "path"
 import { IPaymentModuleService, PaymentDTO } from "@medusajs/framework/types"
 import { MedusaError } from "@medusajs/framework/utils"
-import { Browser, chromium } from "playwright-core"
+import type { Browser } from "playwright-core"
+import { describeWithChromium, launchChromium } from "../__fixtures__/chromium"
 import { bootModule, connectToDatabase, query } from "../__fixtures__/module"
 import { startHarness, WEBHOOK_SECRET } from "../../src/providers/stripe/__tests__/local-stripe-harness"
 
@@ -10,8 +11,6 @@ jest.setTimeout(120000)
 const STRIPE_PROVIDER = path.resolve(__dirname, "..", "..", "src", "providers", "stripe")
 const MANUAL_CAPTURE = "pp_stripe_stripe"
 const AUTOMATIC_CAPTURE = "pp_stripe_auto"
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 type Harness = Awaited<ReturnType<typeof startHarness>>
 
@@ -19,7 +18,7 @@ type Harness = Awaited<ReturnType<typeof startHarness>>
  * The whole payment flow through the module, with the Stripe provider on
  * the official SDK talking to the local Stripe, on a real PostgreSQL.
  */
-describe("the module with the Stripe provider against the local Stripe", () => {
+describeWithChromium("the module with the Stripe provider against the local Stripe", () => {
   let harness: Harness
   let service: IPaymentModuleService
   let shutdown: () => Promise<void>
@@ -38,7 +37,7 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     service = booted.service
     shutdown = booted.shutdown
     db = await connectToDatabase("payment_plus_stripe_flow")
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
