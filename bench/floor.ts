@@ -1,0 +1,194 @@
+// The "floor": the same flow written by hand over `pg`, no ORM, in as few SQL
+// statements as the database allows, to show how far from the database's own
+// limits a module is.
+//
+// Schema: the payment module's five tables, cut to what the flow needs, plus
+// running totals on payment (captured/refunded) so that every guard ("do not
+// capture more than authorized", "do not refund more than captured") can live
+// in the WHERE clause of a single UPDATE.
+//
+// One statement per step, each autocommitted (a single statement is atomic,
+// so no BEGIN/COMMIT): 5 statements per flow. Writable CTEs chain the rows a
+// step touches. The guards are race-free under READ COMMITTED: a concurrent
+// UPDATE of the same payment row makes PostgreSQL re-check the WHERE clause on
+// the newest row version before applying ours.
+//
+// The manual provider (pp_system_default) does nothing and returns the data it
+// is given, so the provider "call" is a no-op made before the statement; a
+// remote provider would need a record-then-call design (more statements).
+import crypto from "crypto"
+import { Pool } from "pg"
+import { FLOW, Flow } from "./workload"
+
+export const FLOOR_SCHEMA = `
+CREATE TABLE IF NOT EXISTS payment_collection (
+  id                text PRIMARY KEY,
+  currency_code     text NOT NULL,
+  amount            numeric NOT NULL,
+  authorized_amount numeric NOT NULL DEFAULT 0,
+  captured_amount   numeric NOT NULL DEFAULT 0,
+  refunded_amount   numeric NOT NULL DEFAULT 0,
+  status            text NOT NULL DEFAULT 'not_paid',
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  updated_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS payment_session (
+  id                    text PRIMARY KEY,
+  payment_collection_id text NOT NULL REFERENCES payment_collection (id),
+  provider_id           text NOT NULL,
+  currency_code         text NOT NULL,
+  amount                numeric NOT NULL,
+  status                text NOT NULL DEFAULT 'pending',
+  data                  jsonb NOT NULL DEFAULT '{}',
+  authorized_at         timestamptz,
+  created_at            timestamptz NOT NULL DEFAULT now(),
+  updated_at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS payment_session_collection_idx ON payment_session (payment_collection_id);
+CREATE TABLE IF NOT EXISTS payment (
+  id                    text PRIMARY KEY,
+  payment_collection_id text NOT NULL REFERENCES payment_collection (id),
+  payment_session_id    text NOT NULL UNIQUE REFERENCES payment_session (id),
+  provider_id           text NOT NULL,
+  currency_code         text NOT NULL,
+  amount                numeric NOT NULL,
+  captured_amount       numeric NOT NULL DEFAULT 0,
+  refunded_amount       numeric NOT NULL DEFAULT 0,
+  data                  jsonb,
+  captured_at           timestamptz,
+  canceled_at           timestamptz,
+  created_at            timestamptz NOT NULL DEFAULT now(),
+  updated_at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS payment_collection_idx ON payment (payment_collection_id);
+CREATE TABLE IF NOT EXISTS capture (
+  id         text PRIMARY KEY,
+  payment_id text NOT NULL REFERENCES payment (id),
+  amount     numeric NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS capture_payment_idx ON capture (payment_id);
+CREATE TABLE IF NOT EXISTS refund (
+  id         text PRIMARY KEY,
+  payment_id text NOT NULL REFERENCES payment (id),
+  amount     numeric NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS refund_payment_idx ON refund (payment_id);
+`
+
+const CREATE_COLLECTION = `INSERT INTO payment_collection (id, currency_code, amount) VALUES ($1, $2, $3::numeric)`
+
+const CREATE_SESSION = `INSERT INTO payment_session (id, payment_collection_id, provider_id, currency_code, amount, data)
+SELECT $1, c.id, $3, c.currency_code, $4::numeric, $5::jsonb
+  FROM payment_collection c
+ WHERE c.id = $2 AND c.currency_code = $6`
+
+const AUTHORIZE = `WITH s AS (
+  UPDATE payment_session
+     SET status = 'authorized', authorized_at = now(), data = $3::jsonb, updated_at = now()
+   WHERE id = $1 AND status = 'pending'
+  RETURNING id, payment_collection_id, provider_id, currency_code, amount, data
+), p AS (
+  INSERT INTO payment (id, payment_collection_id, payment_session_id, provider_id, currency_code, amount, data)
+  SELECT $2, payment_collection_id, id, provider_id, currency_code, amount, data FROM s
+  RETURNING id, payment_collection_id, amount
+), c AS (
+  UPDATE payment_collection pc
+     SET authorized_amount = pc.authorized_amount + p.amount,
+         status = CASE WHEN pc.authorized_amount + p.amount >= pc.amount THEN 'authorized' ELSE 'partially_authorized' END,
+         updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)
+SELECT p.id FROM p, c`
+
+const CAPTURE = `WITH p AS (
+  UPDATE payment
+     SET captured_amount = captured_amount + $2::numeric,
+         captured_at = CASE WHEN captured_amount + $2::numeric >= amount THEN now() ELSE captured_at END,
+         updated_at = now()
+   WHERE id = $1 AND canceled_at IS NULL AND $2::numeric > 0 AND captured_amount + $2::numeric <= amount
+  RETURNING id, payment_collection_id
+), k AS (
+  INSERT INTO capture (id, payment_id, amount) SELECT $3, id, $2::numeric FROM p RETURNING id
+), c AS (
+  UPDATE payment_collection pc
+     SET captured_amount = pc.captured_amount + $2::numeric,
+         status = CASE WHEN pc.captured_amount + $2::numeric >= pc.amount THEN 'completed' ELSE 'partially_captured' END,
+         updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)
+SELECT k.id FROM k, c`
+
+const REFUND = `WITH p AS (
+  UPDATE payment
+     SET refunded_amount = refunded_amount + $2::numeric, updated_at = now()
+   WHERE id = $1 AND $2::numeric > 0 AND refunded_amount + $2::numeric <= captured_amount
+  RETURNING id, payment_collection_id
+), r AS (
+  INSERT INTO refund (id, payment_id, amount) SELECT $3, id, $2::numeric FROM p RETURNING id
+), c AS (
+  UPDATE payment_collection pc
+     SET refunded_amount = pc.refunded_amount + $2::numeric, updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)
+SELECT r.id FROM r, c`
+
+// Crockford base32, as ULIDs (and Medusa's ids) use: time first, so ids made
+// later sort later and btree inserts stay on the right edge, like Medusa's.
+const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+export function newId(prefix: string): string {
+  let t = Date.now()
+  let time = ""
+  for (let i = 0; i < 10; i++) {
+    time = B32[t % 32] + time
+    t = Math.floor(t / 32)
+  }
+  const bytes = crypto.randomBytes(16)
+  let rand = ""
+  for (let i = 0; i < 16; i++) rand += B32[bytes[i] & 31]
+  return `${prefix}_${time}${rand}`
+}
+
+/** Each statement is named so PostgreSQL parses/plans it once per connection. */
+async function one(pool: Pool, name: string, text: string, values: unknown[], what: string) {
+  const r = await pool.query({ name, text, values })
+  if (r.rowCount !== 1) throw new Error(`floor: ${what} was refused (${r.rowCount} rows)`)
+}
+
+/** The manual provider: accepts everything, returns the data it was given. */
+const manualProvider = (data: Record<string, unknown>) => JSON.stringify(data)
+
+export function floorFlow(pool: Pool): Flow {
+  return async () => {
+    const collectionId = newId("pay_col")
+    await one(pool, "floor_collection", CREATE_COLLECTION, [collectionId, FLOW.currency, FLOW.amount], "create collection")
+    const sessionId = newId("payses")
+    const sessionData = manualProvider({ session_id: sessionId })
+    await one(
+      pool,
+      "floor_session",
+      CREATE_SESSION,
+      [sessionId, collectionId, FLOW.provider, FLOW.amount, sessionData, FLOW.currency],
+      "create session"
+    )
+    const paymentId = newId("pay")
+    await one(pool, "floor_authorize", AUTHORIZE, [sessionId, paymentId, manualProvider({ session_id: sessionId })], "authorize")
+    await one(pool, "floor_capture", CAPTURE, [paymentId, FLOW.amount, newId("capt")], "capture")
+    await one(pool, "floor_refund", REFUND, [paymentId, FLOW.refund, newId("ref")], "refund")
+  }
+}
+
+export async function openFloor(dbUrl: string, poolMax: number): Promise<{ flow: Flow; close(): Promise<void> }> {
+  const pool = new Pool({ connectionString: dbUrl, max: poolMax })
+  await pool.query(FLOOR_SCHEMA)
+  return { flow: floorFlow(pool), close: () => pool.end() }
+}
