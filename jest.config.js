@@ -17,5 +17,7 @@ module.exports = {
   testMatch: ["<rootDir>/integration-tests/**/*.spec.ts", "<rootDir>/src/**/__tests__/**/*.spec.ts", "<rootDir>/local-stripe/**/__tests__/**/*.spec.ts"],
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/.medusa/"],
   testTimeout: 60000,
+  globalSetup: "<rootDir>/scripts/jest-global-setup.js",
+  globalTeardown: "<rootDir>/scripts/jest-global-teardown.js",
   reporters: ["default", "<rootDir>/scripts/summary-reporter.js"],
 }

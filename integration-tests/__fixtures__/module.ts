@@ -23,7 +23,9 @@ import { moduleIntegrationTestRunner, SuiteOptions } from "@medusajs/test-utils"
  */
 export function paymentModuleSuite(
   testSuite: (options: SuiteOptions<IPaymentModuleService>) => void,
-  moduleOptions: Record<string, unknown> = defaultModuleOptions
+  moduleOptions: Record<string, unknown> = defaultModuleOptions,
+  /** A database of the suite's own (default: one per jest worker, shared by suites run in turn). */
+  dbName?: string
 ) {
   jest.setTimeout(60000)
   moduleIntegrationTestRunner<IPaymentModuleService>({
@@ -32,6 +34,7 @@ export function paymentModuleSuite(
     pathToMigrations: MIGRATIONS_PATH,
     moduleOptions,
     testSuite,
+    dbName: runScoped(dbName ?? `payment_plus_suite_${process.env.JEST_WORKER_ID ?? "1"}`),
   })
 }
 
@@ -63,7 +66,18 @@ import { Client } from "pg"
 import { toMikroOrmEntities } from "@medusajs/framework/utils"
 import * as models from "../../src/models"
 
-export async function recreateDatabase(name: string): Promise<void> {
+/**
+ * A database name private to this test run: two runs on one machine (a
+ * developer's and CI's, or two engineers') never share a database. The
+ * run's databases are dropped when it ends (scripts/jest-global-teardown.js).
+ */
+export function runScoped(name: string): string {
+  const run = process.env.PAYMENT_TEST_RUN
+  return run && !name.endsWith(`_r${run}`) ? `${name}_r${run}` : name
+}
+
+export async function recreateDatabase(base: string): Promise<void> {
+  const name = runScoped(base)
   const client = new Client({ connectionString: TestDatabaseUtils.getDatabaseURL("postgres") })
   await client.connect()
   try {
@@ -84,7 +98,7 @@ export async function bootModule(
   options: Record<string, unknown>,
   { freshDatabase = true } = {}
 ): Promise<{ service: IPaymentModuleService; shutdown: () => Promise<void> }> {
-  const clientUrl = TestDatabaseUtils.getDatabaseURL(databaseName)
+  const clientUrl = TestDatabaseUtils.getDatabaseURL(runScoped(databaseName))
   if (freshDatabase) {
     await recreateDatabase(databaseName)
     const wrapper = TestDatabaseUtils.getMikroOrmWrapper({
@@ -106,7 +120,7 @@ export async function bootModule(
 export async function connectToDatabase(databaseName: string) {
   const { MikroORM } = await import("@medusajs/framework/mikro-orm/postgresql")
   const orm = await MikroORM.init({
-    clientUrl: TestDatabaseUtils.getDatabaseURL(databaseName),
+    clientUrl: TestDatabaseUtils.getDatabaseURL(runScoped(databaseName)),
     entities: [],
     discovery: { warnWhenNoEntities: false },
   })
