@@ -54,6 +54,11 @@ export function buildIntentParams(
       params[field] = data[field]
     }
   }
+  // Stripe takes return_url only with confirm=true; otherwise it stays in the
+  // session data, and authorizePayment sends it when it confirms.
+  if (params.return_url !== undefined && params.confirm !== true) {
+    delete params.return_url
+  }
   // Stripe refuses a configuration together with an explicit list of types.
   if (options.paymentMethodConfiguration && params.payment_method_types === undefined) {
     params.payment_method_configuration = options.paymentMethodConfiguration

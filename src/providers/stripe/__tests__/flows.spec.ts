@@ -181,6 +181,21 @@ describe("Stripe provider against the local Stripe, through the official SDK", (
       expect(after.status).toBe("authorized")
     })
 
+    it("keeps a return_url given without confirm for the confirmation at authorize (Stripe refuses it on create)", async () => {
+      const session = await initiate("25", "usd", {
+        payment_method: "pm_card_threeDSecure2Required",
+        return_url: "https://shop.example/return",
+      })
+      expect(session.status).toBe("pending")
+      expect(session.intent.status).toBe("requires_confirmation")
+      const confirmed = await provider.authorizePayment({
+        data: { ...session.data, return_url: "https://shop.example/return" },
+        context: { idempotency_key: session.sessionId },
+      })
+      expect(confirmed.status).toBe("requires_more")
+      expect((confirmed.data as Intent).next_action).toBeTruthy()
+    })
+
     it("3-D Secure failed → back to requires_payment_method with an error", async () => {
       const session = await initiate("30", "usd", {
         payment_method: "pm_card_threeDSecure2Required",
