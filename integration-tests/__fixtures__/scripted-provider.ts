@@ -50,8 +50,8 @@ import {
 export type Script = {
   initiate?: "throw"
   authorize?: "captured" | "pending_authorization" | "requires_more" | "error" | "throw" | "slow"
-  capture?: "throw"
-  refund?: "throw"
+  capture?: "throw" | "slow"
+  refund?: "throw" | "slow"
   cancel?: "throw"
   update?: "throw"
 }
@@ -129,12 +129,14 @@ export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }
   async capturePayment(input: CapturePaymentInput): Promise<CapturePaymentOutput> {
     record("capturePayment", input)
     if (scriptOf(input).capture === "throw") fail("capture")
+    if (scriptOf(input).capture === "slow") await new Promise((r) => setTimeout(r, 50))
     return { data: { ...(input.data ?? {}), last_capture: input.context?.idempotency_key } }
   }
 
   async refundPayment(input: RefundPaymentInput): Promise<RefundPaymentOutput> {
     record("refundPayment", input)
     if (scriptOf(input).refund === "throw") fail("refund")
+    if (scriptOf(input).refund === "slow") await new Promise((r) => setTimeout(r, 50))
     return { data: { ...(input.data ?? {}), last_refund: input.context?.idempotency_key } }
   }
 

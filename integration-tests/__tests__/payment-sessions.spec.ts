@@ -158,15 +158,25 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect((await service.retrievePaymentCollection(collection.id)).status).toBe("awaiting")
     })
 
-    it.each(["requires_more", "error"])("throws NOT_ALLOWED naming the status %s and keeps it on the session", async (status) => {
+    it("returns null for requires_more (3-D Secure), keeping the status, so core-flows can ask the customer", async () => {
       const collection = await newCollection(100)
       const session = await service.createPaymentSession(collection.id, {
-        provider_id: SCRIPTED, currency_code: "usd", amount: 100, data: { script: { authorize: status } },
+        provider_id: SCRIPTED, currency_code: "usd", amount: 100, data: { script: { authorize: "requires_more" } },
+      })
+      expect(await service.authorizePaymentSession(session.id, {})).toBeNull()
+      expect((await service.retrievePaymentSession(session.id)).status).toBe("requires_more")
+      expect((await rowCounts(MikroOrmWrapper)).payments).toBe(0)
+    })
+
+    it("throws NOT_ALLOWED naming the status error and keeps it on the session", async () => {
+      const collection = await newCollection(100)
+      const session = await service.createPaymentSession(collection.id, {
+        provider_id: SCRIPTED, currency_code: "usd", amount: 100, data: { script: { authorize: "error" } },
       })
       const error = await service.authorizePaymentSession(session.id, {}).catch((e) => e)
       expect(error.type).toBe(MedusaError.Types.NOT_ALLOWED)
-      expect(error.message).toBe(`Session: ${session.id} was not authorized with the provider (provider status: ${status}).`)
-      expect((await service.retrievePaymentSession(session.id)).status).toBe(status)
+      expect(error.message).toBe(`Session: ${session.id} was not authorized with the provider (provider status: error).`)
+      expect((await service.retrievePaymentSession(session.id)).status).toBe("error")
       expect((await rowCounts(MikroOrmWrapper)).payments).toBe(0)
     })
 

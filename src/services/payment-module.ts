@@ -17,6 +17,7 @@ import {
   InferEntityType,
   InternalModuleDeclaration,
   IPaymentModuleService,
+  IPaymentProvider,
   ModuleJoinerConfig,
   ModulesSdkTypes,
   PaymentCollectionDTO,
@@ -60,10 +61,14 @@ import {
   claimIdempotencyRecord,
   execute,
   findUnsettledOperations,
+  ledgerFigures,
+  LedgerFigures,
   LockedPayment,
   lockPayment,
   lockSessionPayment,
+  movementStatus,
   recomputeCollection,
+  releaseIdempotencyRecords,
   setPaymentExponent,
   UnsettledOperation,
 } from "../sql/money"
@@ -76,7 +81,8 @@ import {
   roundToCurrency,
   storedAmount,
 } from "../utils/amount"
-import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
+import { currencyExponent, knownCurrencyCodes, normalizeCurrencyCode } from "../utils/currency"
+import { findDiscrepancies, LedgerDiscrepancy } from "../utils/ledger"
 import {
   conflict,
   invalidData,
@@ -86,6 +92,7 @@ import {
   notFound,
   requireString,
 } from "../utils/errors"
+import { checkProviderAnswer, providerTimeoutOption, withProviderTimeout } from "../utils/provider-answer"
 import PaymentProviderService from "./payment-provider"
 
 type InjectedDependencies = {
@@ -122,11 +129,12 @@ export type ReconciliationReport = {
 
 /** What the locked check of a capture or refund decided. */
 type Movement =
-  | { kind: "replayed" }
+  | { kind: "replayed"; id?: string }
   | { kind: "noop" }
   | { kind: "created"; id: string; amount: Decimal; completes: boolean }
 
 const COLLECTION_FIELDS = ["currency_code", "amount", "status", "metadata"] as const
+const PAYMENT_FIELDS = ["id", "data", "metadata"] as const
 
 export default class PaymentModuleService
   extends MedusaService<{
@@ -157,6 +165,8 @@ export default class PaymentModuleService
   protected accountHolderService_: ModulesSdkTypes.IMedusaInternalService<typeof AccountHolder>
   protected refundReasonService_: ModulesSdkTypes.IMedusaInternalService<typeof RefundReason>
   protected paymentProviderService_: PaymentProviderService
+  /** See `provider_timeout_ms` in the module options. */
+  protected readonly providerTimeoutMs_: number
 
   constructor(
     {
@@ -183,6 +193,10 @@ export default class PaymentModuleService
     this.accountHolderService_ = accountHolderService
     this.refundReasonService_ = refundReasonService
     this.paymentProviderService_ = paymentProviderService
+    // Medusa passes the module's options as the second argument.
+    this.providerTimeoutMs_ = providerTimeoutOption(
+      (moduleDeclaration as { provider_timeout_ms?: unknown } | undefined)?.provider_timeout_ms
+    )
   }
 
   __joinerConfig(): ModuleJoinerConfig {
@@ -432,7 +446,7 @@ export default class PaymentModuleService
     this.paymentProviderService_.retrieveProvider(input.provider_id)
 
     const sessionId = generateEntityId(undefined, "payses")
-    const providerSession = await this.paymentProviderService_.call(
+    const providerSession = await this.callProvider(
       input.provider_id,
       "initiatePayment",
       {
@@ -462,12 +476,10 @@ export default class PaymentModuleService
     } catch (error) {
       // Release what the provider opened, with the data it gave us (Medusa
       // passes the caller's input here, which the provider cannot use).
-      await this.paymentProviderService_
-        .call(input.provider_id, "deletePayment", {
-          data: providerSession?.data ?? {},
-          context: { idempotency_key: sessionId },
-        })
-        .catch(() => undefined)
+      await this.callProvider(input.provider_id, "deletePayment", {
+        data: providerSession?.data ?? {},
+        context: { idempotency_key: sessionId },
+      }).catch(() => undefined)
       throw error
     }
   }
@@ -505,8 +517,17 @@ export default class PaymentModuleService
         `Payment session ${session.id} is already authorized; its amount cannot change. Create a new session instead.`
       )
     }
+    // Once a session is a Payment, its status follows the Payment (authorized,
+    // then canceled) and nothing else: not a caller, and not the provider,
+    // whose answer may come from stale session data — Stripe's would say
+    // "authorized" for a session canceled since.
+    if (session.payment && data.status !== undefined && data.status !== session.status) {
+      throw notAllowed(
+        `Payment session ${session.id} has a payment; its status (${session.status}) cannot be set to ${data.status}.`
+      )
+    }
 
-    const providerData = await this.paymentProviderService_.call(
+    const providerData = await this.callProvider(
       session.provider_id,
       "updatePayment",
       {
@@ -523,7 +544,7 @@ export default class PaymentModuleService
         amount: amount.toFixed(),
         currency_code: currencyCode,
         data: providerData?.data ?? session.data,
-        status: data.status ?? providerData?.status ?? session.status,
+        status: session.payment ? session.status : data.status ?? providerData?.status ?? session.status,
         ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
       },
       sharedContext
@@ -554,7 +575,7 @@ export default class PaymentModuleService
     // An authorized session's money is managed through its Payment (capture,
     // refund, cancel); deleting the session must not void it at the provider.
     if (!session.payment) {
-      await this.paymentProviderService_.call(session.provider_id, "deletePayment", {
+      await this.callProvider(session.provider_id, "deletePayment", {
         data: session.data ?? {},
         context: { idempotency_key: session.id },
       })
@@ -615,7 +636,7 @@ export default class PaymentModuleService
       return await this.retrievePayment(session.payment.id, {}, sharedContext)
     }
 
-    const result = await this.paymentProviderService_.call(
+    const result = await this.callProvider(
       session.provider_id,
       "authorizePayment",
       {
@@ -628,7 +649,15 @@ export default class PaymentModuleService
     const status = result?.status
     const data = result?.data ?? session.data ?? {}
 
-    if (status === PaymentSessionStatus.PENDING_AUTHORIZATION) {
+    // Not refused, not yet authorized: the customer (3-D Secure) or the bank
+    // (SEPA) must act first. Returning null lets core-flows answer the
+    // storefront with payment_requires_more_error or defer the
+    // authorization; Medusa 2.21 throws for requires_more, which turns the
+    // storefront's 3-D Secure prompt into a plain 400.
+    if (
+      status === PaymentSessionStatus.PENDING_AUTHORIZATION ||
+      status === PaymentSessionStatus.REQUIRES_MORE
+    ) {
       await this.settleUnauthorizedSession_(session, status, data, sharedContext)
       return null
     }
@@ -648,12 +677,10 @@ export default class PaymentModuleService
         sharedContext
       )
     } catch (error) {
-      await this.paymentProviderService_
-        .call(session.provider_id, "cancelPayment", {
-          data,
-          context: { idempotency_key: session.id, ...(context ?? {}) },
-        })
-        .catch(() => undefined)
+      await this.callProvider(session.provider_id, "cancelPayment", {
+        data,
+        context: { idempotency_key: session.id, ...(context ?? {}) },
+      }).catch(() => undefined)
       throw error
     }
     return await this.retrievePayment(paymentId, {}, sharedContext)
@@ -740,8 +767,40 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
     requireString(data?.id, "payment id")
+    this.refuseFixedPaymentFields(data)
     const updated = await this.updatePayment_(data, sharedContext)
     return await this.baseRepository_.serialize<PaymentDTO>(updated)
+  }
+
+  /** The generated CRUD update, with the same limits as `updatePayment`. */
+  // @ts-ignore overrides the generated CRUD method, keeping its signature
+  async updatePayments(...args: any[]): Promise<any> {
+    const [input] = args as unknown[]
+    const items = Array.isArray(input)
+      ? input
+      : (input as { selector?: unknown; data?: unknown })?.selector !== undefined
+        ? [(input as { data?: unknown }).data]
+        : [input]
+    items.forEach((item) => this.refuseFixedPaymentFields(item))
+    // @ts-ignore the generated method is on the base class
+    return await super.updatePayments(...args)
+  }
+
+  /**
+   * Amounts, dates and links of a payment change only through capture,
+   * refund and cancel (Medusa 2.21 writes whatever it is given, authorized
+   * amount included — which would raise the bound captures are checked
+   * against).
+   */
+  private refuseFixedPaymentFields(data: unknown): void {
+    if (!data || typeof data !== "object") {
+      throw invalidData(`A payment update must be an object, got ${JSON.stringify(data)}.`)
+    }
+    for (const key of Object.keys(data)) {
+      if (!(PAYMENT_FIELDS as readonly string[]).includes(key)) {
+        throw invalidData(`The field ${key} of a payment cannot be updated; only data and metadata can.`)
+      }
+    }
   }
 
   @InjectTransactionManager()
@@ -772,7 +831,25 @@ export default class PaymentModuleService
     if (movement.kind === "created" && !data.is_captured) {
       await this.moveMoneyAtProvider("capture", data.payment_id, movement, sharedContext)
     }
-    return await this.retrievePayment(data.payment_id, { relations: ["captures"] }, sharedContext)
+    return await this.paymentWithMovementsOf("captures", data.payment_id, movement, sharedContext)
+  }
+
+  /**
+   * The payment, with only the capture (or refund) this call made — none for
+   * a no-op. Medusa's capture and refund workflows add one order transaction
+   * per returned capture or refund; returning all of them let concurrent
+   * no-op calls each add transactions for captures they did not make.
+   */
+  private async paymentWithMovementsOf(
+    relation: "captures" | "refunds",
+    paymentId: string,
+    movement: Movement,
+    sharedContext: Context
+  ): Promise<PaymentDTO> {
+    const payment = await this.retrievePayment(paymentId, { relations: [relation] }, sharedContext)
+    const madeHere = movement.kind === "noop" ? undefined : movement.id
+    const movements = (payment[relation] ?? []) as { id: string }[]
+    return { ...payment, [relation]: movements.filter((m) => m.id === madeHere) }
   }
 
   @InjectTransactionManager()
@@ -790,12 +867,25 @@ export default class PaymentModuleService
       `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
       sharedContext
     )
-    if (claim.replayed) return { kind: "replayed" }
+    if (claim.replayed) {
+      await this.refuseUnsettledReplay("capture", claim.resultId, data.idempotency_key!, sharedContext)
+      return { kind: "replayed", id: claim.resultId }
+    }
     this.refuseWhileUnknown(payment)
-    if (payment.captured_at) {
-      return { kind: "noop" }
+    if (data.amount !== undefined && data.amount !== null && parseAmount(data.amount, "capture amount").lte(0)) {
+      // Checked before the no-op below, so that nonsense is refused however much is captured.
+      throw invalidData(`The capture amount must be greater than 0, got ${parseAmount(data.amount).toFixed()}.`)
     }
     const authorized = MathBN.convert(payment.amount)
+    // Fully captured — or about to be, by captures still waiting for the
+    // provider: a second request for the same money (the storefront's capture
+    // and the provider's webhook for it, say) has nothing left to do.
+    if (
+      payment.captured_at ||
+      roundToCurrency(payment.captured, payment.currency_code).gte(roundToCurrency(authorized, payment.currency_code))
+    ) {
+      return { kind: "noop" }
+    }
     const remaining = MathBN.sub(authorized, payment.captured)
     const amount = this.movementAmount(data.amount, remaining, payment.currency_code, "capture amount")
     if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(remaining, payment.currency_code))) {
@@ -838,7 +928,7 @@ export default class PaymentModuleService
     if (movement.kind === "created") {
       await this.moveMoneyAtProvider("refund", data.payment_id, movement, sharedContext)
     }
-    return await this.retrievePayment(data.payment_id, { relations: ["refunds"] }, sharedContext)
+    return await this.paymentWithMovementsOf("refunds", data.payment_id, movement, sharedContext)
   }
 
   @InjectTransactionManager()
@@ -853,7 +943,10 @@ export default class PaymentModuleService
       `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
       sharedContext
     )
-    if (claim.replayed) return { kind: "replayed" }
+    if (claim.replayed) {
+      await this.refuseUnsettledReplay("refund", claim.resultId, data.idempotency_key!, sharedContext)
+      return { kind: "replayed", id: claim.resultId }
+    }
     this.refuseWhileUnknown(payment)
     const refundable = MathBN.sub(payment.captured, payment.refunded)
     const amount = this.movementAmount(data.amount, refundable, payment.currency_code, "refund amount")
@@ -910,8 +1003,8 @@ export default class PaymentModuleService
     try {
       const result =
         kind === "capture"
-          ? await this.paymentProviderService_.call(payment.provider_id, "capturePayment", input as any)
-          : await this.paymentProviderService_.call(payment.provider_id, "refundPayment", input)
+          ? await this.callProvider(payment.provider_id, "capturePayment", input as any)
+          : await this.callProvider(payment.provider_id, "refundPayment", input)
       providerData = result?.data
     } catch (error) {
       if (isOutcomeUnknown(error)) {
@@ -962,7 +1055,27 @@ export default class PaymentModuleService
     const payment = await lockPayment(paymentId, sharedContext)
     const service = kind === "capture" ? this.captureService_ : this.refundService_
     await service.delete(id, sharedContext)
+    await releaseIdempotencyRecords(kind, id, sharedContext)
     await recomputeCollection(payment.payment_collection_id, sharedContext)
+  }
+
+  /**
+   * A retry with a caller's key whose movement the provider has not
+   * confirmed — still in flight elsewhere, or its answer lost — cannot say
+   * it succeeded: CONFLICT, as a provider answers a key still in use.
+   */
+  private async refuseUnsettledReplay(
+    kind: MovementKind,
+    movementId: string | undefined,
+    key: string,
+    sharedContext: Context
+  ): Promise<void> {
+    const status = movementId ? await movementStatus(kind, movementId, sharedContext) : undefined
+    if (status === MoneyMovementStatus.PENDING || status === MoneyMovementStatus.UNKNOWN) {
+      throw conflict(
+        `The ${kind} requested with idempotency key ${key} (${movementId}) is ${status === MoneyMovementStatus.PENDING ? "still in progress" : "waiting for the provider to confirm its outcome"}; retry later.`
+      )
+    }
   }
 
   /** New money movements wait until every earlier one on the payment is settled. */
@@ -1055,7 +1168,7 @@ export default class PaymentModuleService
   private async cancelAtProvider(payment: LockedPayment, sharedContext: Context): Promise<void> {
     let providerData: Record<string, unknown> | undefined
     try {
-      const result = await this.paymentProviderService_.call(payment.provider_id, "cancelPayment", {
+      const result = await this.callProvider(payment.provider_id, "cancelPayment", {
         data: payment.data ?? {},
         context: { idempotency_key: payment.id },
       })
@@ -1080,8 +1193,10 @@ export default class PaymentModuleService
   ): Promise<LockedPayment | undefined> {
     const payment = await lockPayment(paymentId, sharedContext)
     const claim = await this.claimIdempotencyKey("cancel", idempotencyKey, payment.id, sharedContext)
-    if (claim.replayed) return undefined
-    await claim.bind(payment.id)
+    // A retry of a cancel whose provider call was left unsettled finishes it
+    // (the provider sees the same key); any other retry has nothing to do.
+    if (claim.replayed && payment.pending_operation !== "cancel") return undefined
+    if (!claim.replayed) await claim.bind(payment.id)
     if (payment.canceled_at && payment.pending_operation !== "cancel") return undefined
     if (MathBN.gt(payment.captured, 0)) {
       throw notAllowed(
@@ -1104,6 +1219,7 @@ export default class PaymentModuleService
       `UPDATE payment SET canceled_at = NULL, pending_operation = NULL, updated_at = now() WHERE id = ?`,
       [paymentId]
     )
+    await releaseIdempotencyRecords("cancel", paymentId, sharedContext)
   }
 
   @InjectTransactionManager()
@@ -1144,8 +1260,14 @@ export default class PaymentModuleService
     filter: { payment_id?: string | string[]; stale_after_ms?: number } = {},
     @MedusaContext() sharedContext: Context = {}
   ): Promise<ReconciliationReport> {
+    if (!filter || typeof filter !== "object" || Array.isArray(filter)) {
+      throw invalidData(`The reconciliation filter must be an object, got ${JSON.stringify(filter)}.`)
+    }
     const staleAfterMs = filter.stale_after_ms ?? STALE_PENDING_MS
-    const paymentIds = filter.payment_id === undefined ? undefined : ([] as string[]).concat(filter.payment_id)
+    if (typeof staleAfterMs !== "number" || !Number.isFinite(staleAfterMs) || staleAfterMs < 0) {
+      throw invalidData(`The stale_after_ms must be a number of milliseconds >= 0, got ${JSON.stringify(filter.stale_after_ms)}.`)
+    }
+    const paymentIds = filter.payment_id === undefined ? undefined : this.idList(filter.payment_id, "payment_id")
     const work = await this.findUnsettled_(paymentIds, staleAfterMs, sharedContext)
     const report: ReconciliationReport = { settled: [], reversed: [], still_unknown: [] }
     for (const item of work) {
@@ -1199,6 +1321,50 @@ export default class PaymentModuleService
   }
 
   // ---------------------------------------------------------------------
+  // Ledger check
+  // ---------------------------------------------------------------------
+
+  /**
+   * Rebuilds each payment's and collection's captured, refunded and
+   * authorized totals from the append-only ledger and from the capture,
+   * refund and session rows, and compares them with the stored totals (and
+   * a collection's status with the one its totals call for). Returns every
+   * disagreement; an empty list means the books balance.
+   *
+   * Nothing in the module should ever produce a discrepancy: the triggers
+   * write the totals and the ledger in the same statement as the rows. A
+   * discrepancy means someone wrote around them (a disabled trigger, a
+   * manual UPDATE) — run it from a monitoring job.
+   */
+  @InjectManager()
+  async verifyLedger(
+    filter: { payment_collection_id?: string | string[] } = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<LedgerDiscrepancy[]> {
+    if (!filter || typeof filter !== "object" || Array.isArray(filter)) {
+      throw invalidData(`The ledger check filter must be an object, got ${JSON.stringify(filter)}.`)
+    }
+    const ids = filter.payment_collection_id === undefined ? undefined : this.idList(filter.payment_collection_id, "payment_collection_id")
+    const figures = await this.ledgerFigures_(ids, sharedContext)
+    const missing = (ids ?? []).filter((id) => !figures.some((row) => row.id === id))
+    if (missing.length) {
+      throw notFound(`PaymentCollection with id: ${missing.join(", ")} was not found`)
+    }
+    return findDiscrepancies(figures)
+  }
+
+  @InjectTransactionManager()
+  protected async ledgerFigures_(
+    collectionIds: string[] | undefined,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<LedgerFigures[]> {
+    const exponents = Object.fromEntries(
+      knownCurrencyCodes().map((code) => [normalizeCurrencyCode(code), currencyExponent(code)])
+    )
+    return await ledgerFigures(collectionIds, exponents, sharedContext)
+  }
+
+  // ---------------------------------------------------------------------
   // Providers
   // ---------------------------------------------------------------------
 
@@ -1246,7 +1412,7 @@ export default class PaymentModuleService
     }
     const customer = input.context?.customer
     requireString(customer?.id, "context.customer.id")
-    const providerHolder = await this.paymentProviderService_.callOptional(
+    const providerHolder = await this.callProviderOptional(
       input.provider_id,
       "createAccountHolder",
       { context: { idempotency_key: customer.id, ...input.context } },
@@ -1308,7 +1474,7 @@ export default class PaymentModuleService
       throw invalidData("Missing account holder data while updating account holder.")
     }
     requireString(input.id, "account holder id")
-    const result = await this.paymentProviderService_.callOptional(
+    const result = await this.callProviderOptional(
       input.provider_id,
       "updateAccountHolder",
       { context: input.context },
@@ -1341,7 +1507,7 @@ export default class PaymentModuleService
   ): Promise<void> {
     requireString(id, "account holder id")
     const holder = await this.accountHolderService_.retrieve(id, {}, sharedContext)
-    await this.paymentProviderService_.callOptional(
+    await this.callProviderOptional(
       holder.provider_id,
       "deleteAccountHolder",
       { context: { account_holder: holder } },
@@ -1362,7 +1528,7 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentMethodDTO[]> {
     requireString(filters?.provider_id, "provider_id")
-    const methods = await this.paymentProviderService_.callOptional(
+    const methods = await this.callProviderOptional(
       filters.provider_id,
       "listPaymentMethods",
       { context: filters.context },
@@ -1398,7 +1564,7 @@ export default class PaymentModuleService
     const saved = await Promise.all(
       input.map(async (item) => {
         requireString(item?.provider_id, "provider_id")
-        const result = await this.paymentProviderService_.callOptional(
+        const result = await this.callProviderOptional(
           item.provider_id,
           "savePaymentMethod",
           { data: item.data, context: item.context },
@@ -1427,7 +1593,7 @@ export default class PaymentModuleService
       input.map((item) => {
         requireString(item?.provider_id, "provider_id")
         requireString(item?.id, "payment method id")
-        return this.paymentProviderService_.callOptional(
+        return this.callProviderOptional(
           item.provider_id,
           "deletePaymentMethod",
           { context: item.context, data: { ...(item.data ?? {}), id: item.id } },
@@ -1451,12 +1617,57 @@ export default class PaymentModuleService
       throw invalidData(`The webhook payload for ${provider} must be an object with data, rawData and headers.`)
     }
     const providerId = provider.startsWith("pp_") ? provider : `pp_${provider}`
-    return await this.paymentProviderService_.getWebhookActionAndData(providerId, eventData.payload)
+    return await withProviderTimeout(
+      this.paymentProviderService_.getWebhookActionAndData(providerId, eventData.payload),
+      this.providerTimeoutMs_,
+      `Payment provider ${providerId} getWebhookActionAndData`
+    )
   }
 
   // ---------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------
+
+  /**
+   * Every provider call of the module: bounded by `provider_timeout_ms`,
+   * and an answer outside the provider contract is refused. Both count as
+   * an unknown outcome (see `isOutcomeUnknown`), never as a failure.
+   */
+  private async callProvider<O extends Exclude<keyof IPaymentProvider, "getIdentifier">>(
+    providerId: string,
+    operation: O,
+    input: Parameters<NonNullable<IPaymentProvider[O]>>[0]
+  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>>> {
+    const describeCall = `Payment provider ${providerId} ${operation}`
+    const answer = await withProviderTimeout(
+      this.paymentProviderService_.call(providerId, operation, input),
+      this.providerTimeoutMs_,
+      describeCall
+    )
+    return checkProviderAnswer(answer, operation, describeCall)
+  }
+
+  private async callProviderOptional<O extends Parameters<PaymentProviderService["callOptional"]>[1], R>(
+    providerId: string,
+    operation: O,
+    input: unknown,
+    whenUnsupported: R
+  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>> | R> {
+    return await withProviderTimeout(
+      this.paymentProviderService_.callOptional(providerId, operation, input, whenUnsupported),
+      this.providerTimeoutMs_,
+      `Payment provider ${providerId} ${operation}`
+    )
+  }
+
+  /** One id or a non-empty list of ids, each a non-empty string. */
+  private idList(value: unknown, field: string): string[] {
+    const list = Array.isArray(value) ? value : [value]
+    if (list.length === 0) {
+      throw invalidData(`The ${field} list must not be empty.`)
+    }
+    return list.map((id) => requireString(id, field))
+  }
 
   private sameCurrency(requested: unknown, expected: string, collectionId: string): string {
     requireString(requested, "currency_code")

@@ -190,6 +190,38 @@ export async function bindIdempotencyRecord(
 }
 
 /**
+ * Frees the caller's keys bound to an operation that did not happen (the
+ * provider refused it): a retry with the same key is then a new attempt —
+ * instead of a replay reporting success for a capture that was never made.
+ */
+export async function releaseIdempotencyRecords(
+  operation: string,
+  resultId: string,
+  sharedContext: Context
+): Promise<void> {
+  await execute(
+    sharedContext,
+    `UPDATE idempotency_record SET deleted_at = now(), updated_at = now()
+      WHERE operation = ? AND result_id = ? AND deleted_at IS NULL`,
+    [operation, resultId]
+  )
+}
+
+/** Where a live capture or refund stands (`undefined` when there is none). */
+export async function movementStatus(
+  kind: "capture" | "refund",
+  id: string,
+  sharedContext: Context
+): Promise<string | undefined> {
+  const [row] = await execute<{ status: string }>(
+    sharedContext,
+    `SELECT status FROM ${kind} WHERE id = ? AND deleted_at IS NULL`,
+    [id]
+  )
+  return row?.status
+}
+
+/**
  * Locks a session and returns the id of its live Payment, if any. Two
  * processes authorizing the same session meet here: the second waits for
  * the first's transaction and then sees the Payment it created.
@@ -213,6 +245,31 @@ export async function lockSessionPayment(
     [sessionId]
   )
   return payment?.id
+}
+
+/**
+ * The status a collection's parts give it — one rule for the recomputation
+ * that writes it and the ledger check that verifies it. Arguments are SQL
+ * expressions.
+ */
+function collectionStatusSql(e: {
+  status: string
+  amount: string
+  captured: string
+  authorized: string
+  sessions: string
+  exponent: string
+}): string {
+  return `CASE
+           WHEN ${e.status} = 'canceled' THEN 'canceled'
+           WHEN round(${e.captured}, ${e.exponent}) >= round(${e.amount}, ${e.exponent}) THEN 'completed'
+           WHEN ${e.captured} > 0 THEN 'partially_captured'
+           WHEN ${e.authorized} > 0
+            AND round(${e.authorized}, ${e.exponent}) >= round(${e.amount}, ${e.exponent}) THEN 'authorized'
+           WHEN ${e.authorized} > 0 THEN 'partially_authorized'
+           WHEN ${e.sessions} > 0 THEN 'awaiting'
+           ELSE 'not_paid'
+         END`
 }
 
 /**
@@ -255,16 +312,14 @@ export async function recomputeCollection(
            WHERE p.payment_collection_id = :id AND r.deleted_at IS NULL AND p.deleted_at IS NULL) AS refunded
      ), judged AS (
        SELECT parts.*,
-         CASE
-           WHEN pc.status = 'canceled' THEN 'canceled'
-           WHEN round(parts.captured, :exp) >= round((pc.raw_amount->>'value')::numeric, :exp) THEN 'completed'
-           WHEN parts.captured > 0 THEN 'partially_captured'
-           WHEN parts.authorized > 0
-            AND round(parts.authorized, :exp) >= round((pc.raw_amount->>'value')::numeric, :exp) THEN 'authorized'
-           WHEN parts.authorized > 0 THEN 'partially_authorized'
-           WHEN parts.sessions > 0 THEN 'awaiting'
-           ELSE 'not_paid'
-         END AS status
+         ${collectionStatusSql({
+           status: "pc.status",
+           amount: "(pc.raw_amount->>'value')::numeric",
+           captured: "parts.captured",
+           authorized: "parts.authorized",
+           sessions: "parts.sessions",
+           exponent: ":exp",
+         })} AS status
        FROM parts, payment_collection pc WHERE pc.id = :id
      )
      UPDATE payment_collection pc SET
@@ -279,5 +334,109 @@ export async function recomputeCollection(
        updated_at = now()
      FROM judged j WHERE pc.id = :id`,
     { id: collectionId, exp: exponent }
+  )
+}
+
+/** One payment's or collection's money as three sources tell it. */
+export type LedgerFigures = {
+  subject: "payment" | "payment_collection"
+  id: string
+  payment_collection_id: string
+  currency_code: string
+  /** the ISO 4217 exponent totals are rounded to (null: a currency the table does not know) */
+  exponent: number | null
+  amount: string
+  /** collections: the stored status, and the one their parts call for (the recomputation's rule) */
+  status: string | null
+  expected_status: string | null
+  /** what the row itself says (payment totals kept by triggers; collection totals written by recomputation) */
+  stored_captured: string
+  stored_refunded: string
+  stored_authorized: string
+  stored_unknown: string | null
+  /** what the capture, refund (and, for collections, authorized session) rows add up to */
+  parts_captured: string
+  parts_refunded: string
+  parts_authorized: string | null
+  parts_unknown: string | null
+  /** what the append-only ledger adds up to */
+  ledger_captured: string
+  ledger_refunded: string
+  ledger_authorized: string | null
+}
+
+/**
+ * Every figure the ledger check compares, for the live collections given
+ * (all when none are) and their live payments, read by ONE statement so
+ * that all of them come from the same snapshot: a check that runs while
+ * money moves compares figures of one instant, never a total from before a
+ * capture with a sum from after it.
+ *
+ * `exponents` maps the collections' currency codes to their ISO 4217
+ * exponents (the table lives in TypeScript, not in the database).
+ */
+export async function ledgerFigures(
+  collectionIds: string[] | undefined,
+  exponents: Record<string, number>,
+  sharedContext: Context
+): Promise<LedgerFigures[]> {
+  const total = (expression: string, from: string) => `coalesce((SELECT sum(${expression}) FROM ${from}), 0)`
+  const value = (column: string) => `(${column}->>'value')::numeric`
+  const ids = collectionIds ? JSON.stringify(collectionIds) : null
+  return await execute<LedgerFigures>(
+    sharedContext,
+    `WITH scope AS (
+       SELECT pc.*, e.exp
+         FROM payment_collection pc
+         LEFT JOIN (SELECT key AS code, value::int AS exp FROM jsonb_each_text(?::jsonb)) e ON e.code = pc.currency_code
+        WHERE pc.deleted_at IS NULL
+          AND (?::jsonb IS NULL OR pc.id IN (SELECT jsonb_array_elements_text(?::jsonb)))
+     )
+     SELECT 'payment' AS subject, p.id, p.payment_collection_id, p.currency_code,
+            coalesce(p.currency_exponent::int, s.exp) AS exponent,
+            p.raw_amount->>'value' AS amount, NULL AS status, NULL AS expected_status,
+            p.captured_total::text AS stored_captured,
+            p.refunded_total::text AS stored_refunded,
+            CASE WHEN p.canceled_at IS NULL THEN p.raw_amount->>'value' ELSE '0' END AS stored_authorized,
+            p.unknown_movements::text AS stored_unknown,
+            ${total(value("c.raw_amount"), "capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id")}::text AS parts_captured,
+            ${total(value("r.raw_amount"), "refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id")}::text AS parts_refunded,
+            NULL AS parts_authorized,
+            ((SELECT count(*) FROM capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id AND c.status = 'unknown')
+             + (SELECT count(*) FROM refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id AND r.status = 'unknown'))::text AS parts_unknown,
+            ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_captured,
+            ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_refunded,
+            ${total(value("l.raw_authorized_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_authorized
+       FROM payment p JOIN scope s ON s.id = p.payment_collection_id
+      WHERE p.deleted_at IS NULL
+     UNION ALL
+     SELECT 'payment_collection', s.id, s.id, s.currency_code, s.exp,
+            s.raw_amount->>'value', s.status::text,
+            ${collectionStatusSql({
+              status: "s.status",
+              amount: value("s.raw_amount"),
+              captured: "parts.captured",
+              authorized: "parts.authorized",
+              sessions: "parts.sessions",
+              // a currency the table does not know is compared unrounded
+              exponent: "coalesce(s.exp, 20)",
+            })},
+            coalesce(s.raw_captured_amount->>'value', '0'),
+            coalesce(s.raw_refunded_amount->>'value', '0'),
+            coalesce(s.raw_authorized_amount->>'value', '0'),
+            NULL,
+            parts.captured::text, parts.refunded::text, parts.authorized::text, NULL,
+            ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
+            ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
+            NULL
+       FROM scope s CROSS JOIN LATERAL (
+         SELECT
+           ${total(value("c.raw_amount"), "capture c JOIN payment p ON p.id = c.payment_id WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL AND p.payment_collection_id = s.id")} AS captured,
+           ${total(value("r.raw_amount"), "refund r JOIN payment p ON p.id = r.payment_id WHERE r.deleted_at IS NULL AND p.deleted_at IS NULL AND p.payment_collection_id = s.id")} AS refunded,
+           ${total(value("ps.raw_amount"), "payment_session ps WHERE ps.deleted_at IS NULL AND ps.payment_collection_id = s.id AND ps.status = 'authorized'")} AS authorized,
+           (SELECT count(*) FROM payment_session ps WHERE ps.deleted_at IS NULL AND ps.payment_collection_id = s.id) AS sessions
+       ) parts
+      ORDER BY 3, 1, 2`,
+    [JSON.stringify(exponents), ids, ids]
   )
 }

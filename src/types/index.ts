@@ -8,5 +8,12 @@ export type PaymentModuleOptions = Partial<ModuleServiceInitializeOptions> & {
     options?: Record<string, unknown>
     dependencies?: string[]
   }[]
+  /**
+   * How long (ms) the module waits for any provider call before it records
+   * the call's outcome as unknown — a capture or refund then stays counted
+   * as `unknown` and `reconcilePayments` settles it with the same
+   * idempotency key. Default 120000.
+   */
+  provider_timeout_ms?: number
 }
 export * from "./money-movement-status"

@@ -1,0 +1,70 @@
+import { MathBN } from "@medusajs/framework/utils"
+import type { LedgerFigures } from "../sql/money"
+
+/** One way in which the ledger, the stored totals and the rows disagree. */
+export type LedgerDiscrepancy = {
+  subject: "payment" | "payment_collection"
+  id: string
+  payment_collection_id: string
+  check: "captured" | "refunded" | "authorized" | "unknown_movements" | "bounds" | "status"
+  /** what each source says (absent: the source has no say in this check) */
+  figures: { ledger?: string; stored?: string; parts?: string; expected?: string }
+  message: string
+}
+
+/** Statuses a collection may keep while no money is authorized or captured: sessions alone do not update it (as in Medusa). */
+const NO_MONEY_STATUSES = ["not_paid", "awaiting"]
+
+/**
+ * Compares what the ledger, the stored totals and the capture, refund and
+ * session rows say about each payment and collection. Amounts compare
+ * exactly: they are sums of the same exact decimals, so any difference at
+ * all means one of them was written without the others.
+ */
+export function findDiscrepancies(rows: LedgerFigures[]): LedgerDiscrepancy[] {
+  const found: LedgerDiscrepancy[] = []
+  for (const row of rows) {
+    const report = (check: LedgerDiscrepancy["check"], figures: LedgerDiscrepancy["figures"], message: string) =>
+      found.push({ subject: row.subject, id: row.id, payment_collection_id: row.payment_collection_id, check, figures, message })
+    const what = `${row.subject === "payment" ? "Payment" : "Payment collection"} ${row.id}`
+
+    for (const [check, sources] of [
+      ["captured", { ledger: row.ledger_captured, stored: row.stored_captured, parts: row.parts_captured }],
+      ["refunded", { ledger: row.ledger_refunded, stored: row.stored_refunded, parts: row.parts_refunded }],
+      ["authorized", { ledger: row.ledger_authorized, stored: row.stored_authorized, parts: row.parts_authorized }],
+      ["unknown_movements", { stored: row.stored_unknown, parts: row.parts_unknown }],
+    ] as const) {
+      const figures = Object.fromEntries(
+        Object.entries(sources).filter(([, v]) => v !== null && v !== undefined)
+      ) as Record<string, string>
+      const values = Object.values(figures)
+      if (values.some((v) => !MathBN.eq(v, values[0]))) {
+        const said = Object.entries(figures).map(([source, v]) => `${source} ${v}`).join(", ")
+        report(check, figures, `${what}: ${check.replace("_", " ")} disagrees (${said}).`)
+      }
+    }
+
+    if (row.subject === "payment") {
+      const captured = MathBN.convert(row.parts_captured)
+      const refunded = MathBN.convert(row.parts_refunded)
+      const bound = MathBN.convert(row.amount, row.exponent ?? 20)
+      if (refunded.lt(0) || refunded.gt(captured) || captured.gt(bound)) {
+        report(
+          "bounds",
+          { parts: `${refunded.toFixed()} refunded, ${captured.toFixed()} captured`, expected: `0 <= refunded <= captured <= ${bound.toFixed()}` },
+          `${what}: ${refunded.toFixed()} refunded and ${captured.toFixed()} captured break 0 <= refunded <= captured <= ${bound.toFixed()} ${row.currency_code}.`
+        )
+      }
+    } else if (row.status !== row.expected_status) {
+      const noMoney = MathBN.eq(row.parts_captured, 0) && MathBN.eq(row.parts_authorized ?? 0, 0)
+      if (!(noMoney && NO_MONEY_STATUSES.includes(row.status ?? ""))) {
+        report(
+          "status",
+          { stored: row.status ?? undefined, expected: row.expected_status ?? undefined },
+          `${what}: status ${row.status} does not match its totals, which call for ${row.expected_status}.`
+        )
+      }
+    }
+  }
+  return found
+}
