@@ -260,16 +260,11 @@ function collectionStatusSql(e: {
   sessions: string
   exponent: string
 }): string {
-  return `CASE
-           WHEN ${e.status} = 'canceled' THEN 'canceled'
-           WHEN round(${e.captured}, ${e.exponent}) >= round(${e.amount}, ${e.exponent}) THEN 'completed'
-           WHEN ${e.captured} > 0 THEN 'partially_captured'
-           WHEN ${e.authorized} > 0
-            AND round(${e.authorized}, ${e.exponent}) >= round(${e.amount}, ${e.exponent}) THEN 'authorized'
-           WHEN ${e.authorized} > 0 THEN 'partially_authorized'
-           WHEN ${e.sessions} > 0 THEN 'awaiting'
-           ELSE 'not_paid'
-         END`
+  // The rule itself is the SQL function the collection triggers use
+  // (Migration20261121150000), so the triggers, this recomputation and the
+  // ledger check cannot disagree.
+  return `payment_collection_status((${e.status})::text, (${e.amount})::numeric, (${e.authorized})::numeric,
+           (${e.captured})::numeric, (${e.sessions})::integer, (${e.exponent})::smallint)`
 }
 
 /**
