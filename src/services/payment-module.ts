@@ -69,7 +69,6 @@ import {
   movementStatus,
   recomputeCollection,
   releaseIdempotencyRecords,
-  setPaymentExponent,
   UnsettledOperation,
 } from "../sql/money"
 import { MoneyMovementStatus } from "../types/money-movement-status"
@@ -600,7 +599,6 @@ export default class PaymentModuleService
     } else {
       await this.paymentSessionService_.delete(id, sharedContext)
     }
-    await recomputeCollection(collectionId, sharedContext)
   }
 
   // ---------------------------------------------------------------------
@@ -705,7 +703,6 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ) {
     await this.paymentSessionService_.update({ id: session.id, status, data }, sharedContext)
-    await recomputeCollection(session.payment_collection_id, sharedContext)
   }
 
   @InjectTransactionManager()
@@ -743,7 +740,6 @@ export default class PaymentModuleService
       },
       sharedContext
     )
-    await setPaymentExponent(payment.id, session.currency_code, sharedContext)
     if (capturedByProvider) {
       // The provider took the money at authorization: record the capture
       // without asking the provider to capture again.
@@ -752,7 +748,6 @@ export default class PaymentModuleService
         sharedContext
       )
     }
-    await recomputeCollection(session.payment_collection_id, sharedContext)
     return payment.id
   }
 
@@ -912,7 +907,6 @@ export default class PaymentModuleService
     if (data.is_captured && completes) {
       await this.paymentService_.update({ id: payment.id, captured_at: new Date() }, sharedContext)
     }
-    await recomputeCollection(payment.payment_collection_id, sharedContext)
     return { kind: "created", id: capture.id, amount, completes }
   }
 
@@ -973,7 +967,6 @@ export default class PaymentModuleService
       sharedContext
     )
     await claim.bind(refund.id)
-    await recomputeCollection(payment.payment_collection_id, sharedContext)
     return { kind: "created", id: refund.id, amount, completes: false }
   }
 
@@ -1056,7 +1049,6 @@ export default class PaymentModuleService
     const service = kind === "capture" ? this.captureService_ : this.refundService_
     await service.delete(id, sharedContext)
     await releaseIdempotencyRecords(kind, id, sharedContext)
-    await recomputeCollection(payment.payment_collection_id, sharedContext)
   }
 
   /**
@@ -1236,7 +1228,6 @@ export default class PaymentModuleService
       { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
       sharedContext
     )
-    await recomputeCollection(payment.payment_collection_id, sharedContext)
   }
 
   // ---------------------------------------------------------------------

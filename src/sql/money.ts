@@ -99,18 +99,6 @@ export async function lockPayment(
   return row
 }
 
-/** Records the ISO 4217 exponent the database's bound check rounds with. */
-export async function setPaymentExponent(
-  paymentId: string,
-  currencyCode: string,
-  sharedContext: Context
-): Promise<void> {
-  await execute(sharedContext, `UPDATE payment SET currency_exponent = ? WHERE id = ?`, [
-    currencyExponent(currencyCode),
-    paymentId,
-  ])
-}
-
 export type UnsettledOperation = {
   kind: "capture" | "refund" | "cancel"
   id: string
