@@ -44,7 +44,7 @@ export const SEED = {
 }
 
 type Outcome = "created" | "found" | "updated"
-type SeedResult = {
+export type SeedResult = {
   region_id: string
   sales_channel_id: string
   stock_location_id: string
