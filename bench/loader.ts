@@ -32,7 +32,7 @@ export interface LoadedPaymentModule {
  *  - ours:   the package root of this repository. After `npm run build`,
  *            require(root) is dist/index.js whose default export is the
  *            Module(Modules.PAYMENT, …) definition. Before a build, src/index.ts
- *            is used through ts-node (BENCH_OURS_FROM=src|dist forces one).
+ *            is compiled on load by bench/register-ts.js (BENCH_OURS_FROM=src|dist forces one).
  * The modules SDK discovers models/migrations next to the resolved file, so we
  * pass a path (not the exports object) to keep that discovery working.
  */
@@ -95,7 +95,7 @@ function newestMtime(dir: string): number {
 /** src/*.ts needs a TypeScript loader when we run from plain node. */
 function ensureTypeScriptLoader() {
   if (require.extensions[".ts"]) return
-  require("ts-node").register({ transpileOnly: true })
+  require("./register-ts")
 }
 
 /** A Logger that keeps the benchmark output readable but never hides problems. */

@@ -1,11 +1,11 @@
 // Command line of bench/run.ts, and the run bounds of each profile.
 import { Profile, TargetName } from "./types"
 
-export const USAGE = `usage: npx ts-node --transpile-only bench/run.ts [options]
+export const USAGE = `usage: npm run bench -- [options]
 
   --targets medusa,ours,floor   implementations to run (default: all three;
                                  "ours" is this repo: dist/ after npm run build,
-                                 else src/index.ts through ts-node)
+                                 else src/index.ts compiled on load)
   --quick                       smoke run, under a minute (short levels, empty tables only)
   --full                        also pre-load 1,000,000 earlier payments
   --pg local|embedded           local: BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432

@@ -1,5 +1,5 @@
 // Benchmark harness entry point:
-//   npx ts-node --transpile-only bench/run.ts [--targets medusa,ours,floor] [--full] [--quick]
+//   npm run bench -- [--targets medusa,ours,floor] [--full] [--quick]
 // See bench/README.md for what is measured and how.
 //
 // For each target: a fresh database bench_<target>, then for each pre-load
@@ -28,7 +28,7 @@ function runWorker(job: WorkerJob): Promise<ScenarioResult> {
     (120 + 3 * (p.warmupSeconds + p.concurrency.length * p.levelSeconds) + p.countFlows * 2) * 1000
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "worker.ts"), [JSON.stringify(job)], {
-      execArgv: ["-r", "ts-node/register/transpile-only", "--expose-gc"],
+      execArgv: ["-r", path.join(__dirname, "register-ts.js"), "--expose-gc"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     })
     let answered = false

@@ -36,8 +36,8 @@ import {
   WebhookActionResult,
 } from "@medusajs/framework/types"
 import {
+  CommonEvents,
   EmitEvents,
-  generateEntityId,
   InjectManager,
   InjectTransactionManager,
   isString,
@@ -65,17 +65,30 @@ import {
   LedgerFigures,
   LockedPayment,
   lockPayment,
-  lockSessionPayment,
   movementStatus,
   recomputeCollection,
   releaseIdempotencyRecords,
   UnsettledOperation,
 } from "../sql/money"
+import {
+  authorizeSession,
+  findCollectionCurrency,
+  findPaymentWithMovement,
+  findSessionWithPayment,
+  insertCollections,
+  insertSession,
+  Reservation,
+  reserveMovement,
+  ReserveVerdict,
+  Settled,
+  settleMovement,
+} from "../sql/hot-path"
+import { newId, rowToDto } from "../sql/rows"
 import { MoneyMovementStatus } from "../types/money-movement-status"
 import {
+  assertCurrencyPrecision,
   Decimal,
   parseAmount,
-  parseMoneyMovement,
   parseNonNegativeAmount,
   roundToCurrency,
   storedAmount,
@@ -90,6 +103,7 @@ import {
   notAllowed,
   notFound,
   requireString,
+  unexpectedState,
 } from "../utils/errors"
 import { checkProviderAnswer, providerTimeoutOption, withProviderTimeout } from "../utils/provider-answer"
 import PaymentProviderService from "./payment-provider"
@@ -126,11 +140,18 @@ export type ReconciliationReport = {
   still_unknown: string[]
 }
 
-/** What the locked check of a capture or refund decided. */
-type Movement =
-  | { kind: "replayed"; id?: string }
-  | { kind: "noop" }
-  | { kind: "created"; id: string; amount: Decimal; completes: boolean }
+/** What reserving a capture or refund came to: the database's verdict, or the movement a caller's key already named. */
+type Reserved = { verdict: ReserveVerdict; replayedId?: string | null }
+
+/** The payment fields a provider call needs. */
+type MovingPayment = { id: string; provider_id: string; currency_code: string; data: Record<string, unknown> | null }
+
+/** Rolls back a caller's key claimed for a reservation that the database then refused. */
+class ReservationRefused extends Error {
+  constructor(readonly verdict: ReserveVerdict) {
+    super(`reservation refused: ${verdict.verdict}`)
+  }
+}
 
 const COLLECTION_FIELDS = ["currency_code", "amount", "status", "metadata"] as const
 const PAYMENT_FIELDS = ["id", "data", "metadata"] as const
@@ -202,6 +223,22 @@ export default class PaymentModuleService
     return joinerConfig
   }
 
+  /**
+   * Records `payment.<object>.<action>` for rows written by hand-written SQL,
+   * through the same builder the ORM's mutation events use, so subscribers
+   * see one event per row whichever path wrote it.
+   */
+  private recordEvents(action: string, object: string, rows: { id?: unknown }[], sharedContext: Context): void {
+    for (const row of rows) {
+      ;(this as unknown as { aggregatedEvents(e: object): void }).aggregatedEvents({
+        action,
+        object,
+        data: { id: row.id },
+        context: sharedContext,
+      })
+    }
+  }
+
   // ---------------------------------------------------------------------
   // Payment collections
   // ---------------------------------------------------------------------
@@ -217,6 +254,7 @@ export default class PaymentModuleService
     sharedContext?: Context
   ): Promise<PaymentCollectionDTO[]>
 
+  /** One INSERT for any number of collections; their DTOs come from the rows it returns. */
   @InjectManager()
   @EmitEvents()
   // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
@@ -224,20 +262,21 @@ export default class PaymentModuleService
     data: CreatePaymentCollectionDTO | CreatePaymentCollectionDTO[],
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
-    const input = (Array.isArray(data) ? data : [data]).map((item) =>
-      this.validCollectionInput(item, true)
+    const input = (Array.isArray(data) ? data : [data]).map((item) => {
+      const valid = this.validCollectionInput(item, true)
+      return {
+        id: newId(PaymentCollection),
+        currency_code: valid.currency_code,
+        amount: parseNonNegativeAmount(valid.amount, "payment collection amount").toFixed(),
+        metadata: valid.metadata ?? null,
+      }
+    })
+    const rows = new Map((await insertCollections(input, sharedContext)).map((row) => [row.id, row]))
+    const collections = input.map((item) =>
+      rowToDto<PaymentCollectionDTO>(PaymentCollection, rows.get(item.id)!, { fresh: true })
     )
-    const collections = await this.createPaymentCollections_(input, sharedContext)
-    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(collections)
-    return Array.isArray(data) ? serialized : serialized[0]
-  }
-
-  @InjectTransactionManager()
-  protected async createPaymentCollections_(
-    data: CreatePaymentCollectionDTO[],
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    return await this.paymentCollectionService_.create(data, sharedContext)
+    this.recordEvents(CommonEvents.CREATED, "payment_collection", collections, sharedContext)
+    return Array.isArray(data) ? collections : collections[0]
   }
 
   // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
@@ -436,15 +475,14 @@ export default class PaymentModuleService
     requireString(paymentCollectionId, "payment collection id")
     requireString(input?.provider_id, "provider_id")
     const amount = parseNonNegativeAmount(input.amount, "payment session amount")
-    const collection = await this.paymentCollectionService_.retrieve(
-      paymentCollectionId,
-      { select: ["id", "currency_code"] },
-      sharedContext
-    )
+    const collection = await findCollectionCurrency(paymentCollectionId, sharedContext)
+    if (!collection) {
+      throw notFound(`PaymentCollection with id: ${paymentCollectionId} was not found`)
+    }
     const currencyCode = this.sameCurrency(input.currency_code, collection.currency_code, collection.id)
     this.paymentProviderService_.retrieveProvider(input.provider_id)
 
-    const sessionId = generateEntityId(undefined, "payses")
+    const sessionId = newId(PaymentSession)
     const providerSession = await this.callProvider(
       input.provider_id,
       "initiatePayment",
@@ -457,7 +495,7 @@ export default class PaymentModuleService
     )
 
     try {
-      const session = await this.createPaymentSession_(
+      const row = await insertSession(
         {
           id: sessionId,
           payment_collection_id: collection.id,
@@ -471,7 +509,9 @@ export default class PaymentModuleService
         },
         sharedContext
       )
-      return await this.baseRepository_.serialize<PaymentSessionDTO>(session)
+      const session = rowToDto<PaymentSessionDTO>(PaymentSession, row)
+      this.recordEvents(CommonEvents.CREATED, "payment_session", [session], sharedContext)
+      return session
     } catch (error) {
       // Release what the provider opened, with the data it gave us (Medusa
       // passes the caller's input here, which the provider cannot use).
@@ -481,14 +521,6 @@ export default class PaymentModuleService
       }).catch(() => undefined)
       throw error
     }
-  }
-
-  @InjectTransactionManager()
-  protected async createPaymentSession_(
-    data: Record<string, unknown>,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    return await this.paymentSessionService_.create(data, sharedContext)
   }
 
   @InjectManager()
@@ -621,17 +653,16 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO | null> {
     requireString(id, "payment session id")
-    const session = await this.paymentSessionService_.retrieve(
-      id,
-      {
-        select: ["id", "data", "provider_id", "amount", "raw_amount", "currency_code", "authorized_at", "payment_collection_id", "status"],
-        relations: ["payment"],
-      },
-      sharedContext
-    )
-    await this.claimAuthorizeKey_(context?.idempotency_key, session.id, sharedContext)
-    if (session.payment) {
-      return await this.retrievePayment(session.payment.id, {}, sharedContext)
+    const found = await findSessionWithPayment(id, sharedContext)
+    if (!found) {
+      throw notFound(`PaymentSession with id: ${id} was not found`)
+    }
+    const session = found.session
+    if (context?.idempotency_key !== undefined && context?.idempotency_key !== null) {
+      await this.claimAuthorizeKey_(context.idempotency_key, session.id, sharedContext)
+    }
+    if (found.payment) {
+      return rowToDto<PaymentDTO>(Payment, found.payment)
     }
 
     const result = await this.callProvider(
@@ -656,24 +687,41 @@ export default class PaymentModuleService
       status === PaymentSessionStatus.PENDING_AUTHORIZATION ||
       status === PaymentSessionStatus.REQUIRES_MORE
     ) {
-      await this.settleUnauthorizedSession_(session, status, data, sharedContext)
+      await this.settleUnauthorizedSession_(session.id, status, data, sharedContext)
       return null
     }
     if (status !== PaymentSessionStatus.AUTHORIZED && status !== PaymentSessionStatus.CAPTURED) {
-      await this.settleUnauthorizedSession_(session, status ?? session.status, data, sharedContext)
+      await this.settleUnauthorizedSession_(session.id, status ?? session.status, data, sharedContext)
       throw notAllowed(
         `Session: ${session.id} was not authorized with the provider (provider status: ${status ?? "none"}).`
       )
     }
 
-    let paymentId: string
     try {
-      paymentId = await this.authorizePaymentSession_(
-        session,
-        data,
-        status === PaymentSessionStatus.CAPTURED,
+      // Locks the session; a Payment another caller made meanwhile (for the
+      // same provider authorization: same idempotency key) is returned as is.
+      const capturedByProvider = status === PaymentSessionStatus.CAPTURED
+      const authorized = await authorizeSession(
+        {
+          sessionId: session.id,
+          paymentId: newId(Payment),
+          data,
+          captureId: capturedByProvider ? newId(Capture) : null,
+        },
         sharedContext
       )
+      if (authorized.verdict === "session_not_found") {
+        throw notFound(`PaymentSession with id: ${session.id} was not found`)
+      }
+      const payment = rowToDto<PaymentDTO>(Payment, authorized.payment!)
+      if (authorized.verdict === "created") {
+        this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
+        this.recordEvents(CommonEvents.UPDATED, "payment_session", [session], sharedContext)
+        if (authorized.capture_id) {
+          this.recordEvents(CommonEvents.CREATED, "capture", [{ id: authorized.capture_id }], sharedContext)
+        }
+      }
+      return payment
     } catch (error) {
       await this.callProvider(session.provider_id, "cancelPayment", {
         data,
@@ -681,7 +729,6 @@ export default class PaymentModuleService
       }).catch(() => undefined)
       throw error
     }
-    return await this.retrievePayment(paymentId, {}, sharedContext)
   }
 
   /** A caller's key names one session's authorization; reusing it for another session is a CONFLICT. */
@@ -697,58 +744,12 @@ export default class PaymentModuleService
 
   @InjectTransactionManager()
   protected async settleUnauthorizedSession_(
-    session: InferEntityType<typeof PaymentSession>,
+    sessionId: string,
     status: string,
     data: Record<string, unknown>,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await this.paymentSessionService_.update({ id: session.id, status, data }, sharedContext)
-  }
-
-  @InjectTransactionManager()
-  protected async authorizePaymentSession_(
-    session: InferEntityType<typeof PaymentSession>,
-    data: Record<string, unknown>,
-    capturedByProvider: boolean,
-    @MedusaContext() sharedContext: Context = {}
-  ): Promise<string> {
-    const existing = await lockSessionPayment(session.id, sharedContext)
-    if (existing) {
-      // Another caller authorized this session while we asked the provider;
-      // the provider saw the same idempotency key, so this is one authorization.
-      return existing
-    }
-    await this.paymentSessionService_.update(
-      {
-        id: session.id,
-        data,
-        status: PaymentSessionStatus.AUTHORIZED,
-        authorized_at: session.authorized_at ?? new Date(),
-      },
-      sharedContext
-    )
-    const amount = storedAmount(session.raw_amount, session.amount)
-    const payment = await this.paymentService_.create(
-      {
-        amount: amount.toFixed(),
-        currency_code: session.currency_code,
-        payment_session_id: session.id,
-        payment_collection_id: session.payment_collection_id,
-        provider_id: session.provider_id,
-        data,
-        captured_at: capturedByProvider ? new Date() : null,
-      },
-      sharedContext
-    )
-    if (capturedByProvider) {
-      // The provider took the money at authorization: record the capture
-      // without asking the provider to capture again.
-      await this.captureService_.create(
-        { payment_id: payment.id, amount: amount.toFixed() },
-        sharedContext
-      )
-    }
-    return payment.id
+    await this.paymentSessionService_.update({ id: sessionId, status, data }, sharedContext)
   }
 
   // ---------------------------------------------------------------------
@@ -807,13 +808,6 @@ export default class PaymentModuleService
     return await this.paymentService_.update(data, sharedContext)
   }
 
-  /**
-   * Reserve under the payment's row lock, call the provider with no
-   * transaction open, then settle: the capture row exists (and counts
-   * against the bound) before any money moves, so two concurrent captures
-   * can never both pass the check. A lost answer leaves the row `unknown`
-   * for reconciliation; only a definite refusal removes it.
-   */
   @InjectManager()
   @EmitEvents()
   async capturePayment(
@@ -821,93 +815,19 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
     requireString(data?.payment_id, "payment_id")
-    await this.settleUnknownMovements(data.payment_id, sharedContext)
-    const movement = await this.reserveCapture_(data, sharedContext)
-    if (movement.kind === "created" && !data.is_captured) {
-      await this.moveMoneyAtProvider("capture", data.payment_id, movement, sharedContext)
-    }
-    return await this.paymentWithMovementsOf("captures", data.payment_id, movement, sharedContext)
-  }
-
-  /**
-   * The payment, with only the capture (or refund) this call made — none for
-   * a no-op. Medusa's capture and refund workflows add one order transaction
-   * per returned capture or refund; returning all of them let concurrent
-   * no-op calls each add transactions for captures they did not make.
-   */
-  private async paymentWithMovementsOf(
-    relation: "captures" | "refunds",
-    paymentId: string,
-    movement: Movement,
-    sharedContext: Context
-  ): Promise<PaymentDTO> {
-    const payment = await this.retrievePayment(paymentId, { relations: [relation] }, sharedContext)
-    const madeHere = movement.kind === "noop" ? undefined : movement.id
-    const movements = (payment[relation] ?? []) as { id: string }[]
-    return { ...payment, [relation]: movements.filter((m) => m.id === madeHere) }
-  }
-
-  @InjectTransactionManager()
-  protected async reserveCapture_(
-    data: CaptureInput,
-    @MedusaContext() sharedContext: Context = {}
-  ): Promise<Movement> {
-    const payment = await lockPayment(data.payment_id, sharedContext)
-    if (payment.canceled_at) {
-      throw invalidData(`The payment: ${payment.id} has been canceled.`)
-    }
-    const claim = await this.claimIdempotencyKey(
-      "capture",
-      data.idempotency_key,
-      `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
-      sharedContext
-    )
-    if (claim.replayed) {
-      await this.refuseUnsettledReplay("capture", claim.resultId, data.idempotency_key!, sharedContext)
-      return { kind: "replayed", id: claim.resultId }
-    }
-    this.refuseWhileUnknown(payment)
-    if (data.amount !== undefined && data.amount !== null && parseAmount(data.amount, "capture amount").lte(0)) {
-      // Checked before the no-op below, so that nonsense is refused however much is captured.
-      throw invalidData(`The capture amount must be greater than 0, got ${parseAmount(data.amount).toFixed()}.`)
-    }
-    const authorized = MathBN.convert(payment.amount)
-    // Fully captured — or about to be, by captures still waiting for the
-    // provider: a second request for the same money (the storefront's capture
-    // and the provider's webhook for it, say) has nothing left to do.
-    if (
-      payment.captured_at ||
-      roundToCurrency(payment.captured, payment.currency_code).gte(roundToCurrency(authorized, payment.currency_code))
-    ) {
-      return { kind: "noop" }
-    }
-    const remaining = MathBN.sub(authorized, payment.captured)
-    const amount = this.movementAmount(data.amount, remaining, payment.currency_code, "capture amount")
-    if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(remaining, payment.currency_code))) {
-      throw invalidData(
-        `You cannot capture more than the authorized amount substracted by what is already captured. ` +
-          `Payment ${payment.id}: ${amount.toFixed()} requested, ${remaining.toFixed()} ${payment.currency_code} left to capture.`
-      )
-    }
-    const capturedAfter = MathBN.add(payment.captured, amount)
-    const completes = roundToCurrency(capturedAfter, payment.currency_code).gte(
-      roundToCurrency(authorized, payment.currency_code)
-    )
-    const capture = await this.captureService_.create(
+    return await this.moveMoney(
       {
-        payment_id: payment.id,
-        amount: amount.toFixed(),
-        created_by: data.captured_by ?? data.created_by ?? null,
-        idempotency_key: data.idempotency_key ?? null,
+        kind: "capture",
+        paymentId: data.payment_id,
+        movementId: newId(Capture),
+        amount: this.requestedAmount(data.amount, "capture amount"),
         status: data.is_captured ? MoneyMovementStatus.SUCCEEDED : MoneyMovementStatus.PENDING,
+        createdBy: data.captured_by ?? data.created_by ?? null,
+        idempotencyKey: this.optionalKey(data.idempotency_key),
+        staleAfterMs: STALE_PENDING_MS,
       },
       sharedContext
     )
-    await claim.bind(capture.id)
-    if (data.is_captured && completes) {
-      await this.paymentService_.update({ id: payment.id, captured_at: new Date() }, sharedContext)
-    }
-    return { kind: "created", id: capture.id, amount, completes }
   }
 
   @InjectManager()
@@ -917,57 +837,188 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentDTO> {
     requireString(data?.payment_id, "payment_id")
-    await this.settleUnknownMovements(data.payment_id, sharedContext)
-    const movement = await this.reserveRefund_(data, sharedContext)
-    if (movement.kind === "created") {
-      await this.moveMoneyAtProvider("refund", data.payment_id, movement, sharedContext)
-    }
-    return await this.paymentWithMovementsOf("refunds", data.payment_id, movement, sharedContext)
-  }
-
-  @InjectTransactionManager()
-  protected async reserveRefund_(
-    data: RefundInput,
-    @MedusaContext() sharedContext: Context = {}
-  ): Promise<Movement> {
-    const payment = await lockPayment(data.payment_id, sharedContext)
-    const claim = await this.claimIdempotencyKey(
-      "refund",
-      data.idempotency_key,
-      `${payment.id}:${data.amount === undefined || data.amount === null ? "rest" : parseAmount(data.amount).toFixed()}`,
-      sharedContext
-    )
-    if (claim.replayed) {
-      await this.refuseUnsettledReplay("refund", claim.resultId, data.idempotency_key!, sharedContext)
-      return { kind: "replayed", id: claim.resultId }
-    }
-    this.refuseWhileUnknown(payment)
-    const refundable = MathBN.sub(payment.captured, payment.refunded)
-    const amount = this.movementAmount(data.amount, refundable, payment.currency_code, "refund amount")
-    if (roundToCurrency(amount, payment.currency_code).gt(roundToCurrency(refundable, payment.currency_code))) {
-      throw invalidData(
-        `You cannot refund more than what is captured on the payment. ` +
-          `Payment ${payment.id}: ${amount.toFixed()} requested, ${refundable.toFixed()} ${payment.currency_code} refundable.`
-      )
-    }
-    if (data.refund_reason_id) {
-      await this.refundReasonService_.retrieve(data.refund_reason_id, { select: ["id"] }, sharedContext)
-    }
-    const refund = await this.refundService_.create(
+    return await this.moveMoney(
       {
-        payment_id: payment.id,
-        amount: amount.toFixed(),
-        created_by: data.created_by ?? null,
-        note: data.note ?? null,
-        refund_reason_id: data.refund_reason_id ?? null,
-        metadata: data.metadata ?? null,
-        idempotency_key: data.idempotency_key ?? null,
+        kind: "refund",
+        paymentId: data.payment_id,
+        movementId: newId(Refund),
+        amount: this.requestedAmount(data.amount, "refund amount"),
         status: MoneyMovementStatus.PENDING,
+        createdBy: data.created_by ?? null,
+        note: data.note ?? null,
+        refundReasonId: data.refund_reason_id ?? null,
+        metadata: data.metadata ?? null,
+        idempotencyKey: this.optionalKey(data.idempotency_key),
+        staleAfterMs: STALE_PENDING_MS,
       },
       sharedContext
     )
-    await claim.bind(refund.id)
-    return { kind: "created", id: refund.id, amount, completes: false }
+  }
+
+  /** A capture or refund amount as the caller gave it, exact; null means "what is left". */
+  private requestedAmount(input: unknown, field: string): string | null {
+    if (input === undefined || input === null) return null
+    const amount = parseAmount(input, field)
+    // Checked before anything is read, so that nonsense is refused whatever the payment's state.
+    if (amount.lte(0)) {
+      throw invalidData(`The ${field} must be greater than 0, got ${amount.toFixed()}.`)
+    }
+    return amount.toFixed()
+  }
+
+  private optionalKey(key: unknown): string | null {
+    if (key === undefined || key === null) return null
+    return requireString(key, "idempotency_key")
+  }
+
+  /**
+   * Reserve under the payment's row lock, call the provider with no
+   * transaction open, then settle: the capture row exists (and counts
+   * against the bound) before any money moves, so two concurrent captures
+   * can never both pass the check. A lost answer leaves the row `unknown`
+   * for reconciliation; only a definite refusal removes it.
+   *
+   * Without a caller's key, reserving and settling are one statement each.
+   * The answer holds the payment with only the capture (or refund) this call
+   * made — none for a no-op: Medusa's capture and refund workflows add one
+   * order transaction per returned movement, so returning all of them let
+   * concurrent no-op calls add transactions for captures they did not make.
+   */
+  private async moveMoney(reservation: Reservation, sharedContext: Context): Promise<PaymentDTO> {
+    const { kind, paymentId, movementId } = reservation
+    const reserved = await this.reserve(reservation, sharedContext)
+    if (reserved.replayedId !== undefined) {
+      const current = await findPaymentWithMovement(paymentId, kind, reserved.replayedId, sharedContext)
+      return this.paymentWithMovement(kind, current.payment, current.movement)
+    }
+    const { verdict } = reserved
+    if (verdict.verdict === "noop") {
+      return this.paymentWithMovement(kind, verdict.payment!, null)
+    }
+    this.recordEvents(CommonEvents.CREATED, kind, [{ id: movementId }], sharedContext)
+    if (reservation.status === MoneyMovementStatus.SUCCEEDED) {
+      // Recorded as the provider already did it: nothing to ask the provider.
+      const current = await findPaymentWithMovement(paymentId, kind, movementId, sharedContext)
+      if (verdict.completes) this.recordEvents(CommonEvents.UPDATED, "payment", [current.payment], sharedContext)
+      return this.paymentWithMovement(kind, current.payment, current.movement)
+    }
+    const settled = await this.moveMoneyAtProvider(
+      kind,
+      verdict.payment as MovingPayment,
+      { id: movementId, amount: MathBN.convert(verdict.amount!), completes: verdict.completes },
+      sharedContext
+    )
+    return this.paymentWithMovement(kind, settled.payment, settled.movement)
+  }
+
+  /** The payment DTO with one capture or refund (or none) under `captures` / `refunds`. */
+  private paymentWithMovement(
+    kind: MovementKind,
+    paymentRow: Record<string, unknown>,
+    movementRow: Record<string, unknown> | null
+  ): PaymentDTO {
+    const relation = kind === "capture" ? "captures" : "refunds"
+    const movements = movementRow ? [rowToDto(kind === "capture" ? Capture : Refund, movementRow)] : []
+    return { ...rowToDto<PaymentDTO>(Payment, paymentRow), [relation]: movements }
+  }
+
+  /**
+   * Reserves the movement, reconciling first when an earlier movement on
+   * the payment waits for its outcome (once: what reconciliation could not
+   * settle makes the request a CONFLICT). Refusals become MedusaErrors here.
+   */
+  private async reserve(reservation: Reservation, sharedContext: Context): Promise<Reserved> {
+    for (let attempt = 0; ; attempt++) {
+      const reserved = reservation.idempotencyKey
+        ? await this.reserveUnderKey(reservation, sharedContext)
+        : { verdict: await reserveMovement(reservation, sharedContext) }
+      if (reserved.replayedId !== undefined) return reserved
+      const { verdict } = reserved
+      if (verdict.verdict === "created" || verdict.verdict === "noop") return reserved
+      if (verdict.verdict === "reconcile" && attempt === 0) {
+        await this.reconcilePayments({ payment_id: reservation.paymentId }, sharedContext)
+        continue
+      }
+      throw this.refusal(reservation, verdict)
+    }
+  }
+
+  /**
+   * With a caller's key, the key's record and the reservation commit
+   * together: a retry finds either both or neither. A reservation that is
+   * refused rolls the claim back, so the key stays free.
+   */
+  private async reserveUnderKey(reservation: Reservation, sharedContext: Context): Promise<Reserved> {
+    try {
+      return await this.reserveUnderKey_(reservation, sharedContext)
+    } catch (error) {
+      if (error instanceof ReservationRefused) return { verdict: error.verdict }
+      throw error
+    }
+  }
+
+  @InjectTransactionManager()
+  protected async reserveUnderKey_(
+    reservation: Reservation,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<Reserved> {
+    const key = reservation.idempotencyKey!
+    const claim = await this.claimIdempotencyKey(
+      reservation.kind,
+      key,
+      `${reservation.paymentId}:${reservation.amount ?? "rest"}`,
+      sharedContext
+    )
+    if (claim.replayed) {
+      await this.refuseUnsettledReplay(reservation.kind, claim.resultId, key, sharedContext)
+      return { verdict: { verdict: "noop" } as ReserveVerdict, replayedId: claim.resultId ?? null }
+    }
+    const verdict = await reserveMovement(reservation, sharedContext)
+    if (verdict.verdict !== "created") {
+      throw new ReservationRefused(verdict)
+    }
+    await claim.bind(reservation.movementId)
+    return { verdict }
+  }
+
+  /** The MedusaError for a reservation the database refused. */
+  private refusal(reservation: Reservation, verdict: ReserveVerdict): Error {
+    const { kind, paymentId } = reservation
+    const field = `${kind} amount`
+    const code = verdict.currency_code ?? ""
+    const requested = reservation.amount ?? verdict.amount ?? ""
+    switch (verdict.verdict) {
+      case "payment_not_found":
+        return notFound(`Payment with id: ${paymentId} was not found`)
+      case "canceled":
+        return invalidData(`The payment: ${paymentId} has been canceled.`)
+      case "reconcile":
+        return conflict(
+          `Payment ${paymentId} has a money movement or cancel whose outcome is unknown; ` +
+            `it must be reconciled with the provider before another capture or refund.`
+        )
+      case "nothing_left":
+        return invalidData(`The ${field} must be greater than 0: nothing is left on the payment.`)
+      case "unknown_currency":
+        currencyExponent(code)
+        break
+      case "too_precise":
+        assertCurrencyPrecision(MathBN.convert(requested), code, field)
+        break
+      case "exceeds": {
+        const left = MathBN.convert(verdict.left_to_move!).toFixed()
+        return invalidData(
+          kind === "capture"
+            ? `You cannot capture more than the authorized amount substracted by what is already captured. ` +
+                `Payment ${paymentId}: ${requested} requested, ${left} ${code} left to capture.`
+            : `You cannot refund more than what is captured on the payment. ` +
+                `Payment ${paymentId}: ${requested} requested, ${left} ${code} refundable.`
+        )
+      }
+      case "reason_not_found":
+        return notFound(`RefundReason with id: ${reservation.refundReasonId} was not found`)
+    }
+    return unexpectedState(`The ${kind} of payment ${paymentId} was refused by the database (${verdict.verdict}).`)
   }
 
   /**
@@ -977,15 +1028,10 @@ export default class PaymentModuleService
    */
   private async moveMoneyAtProvider(
     kind: MovementKind,
-    paymentId: string,
+    payment: MovingPayment,
     movement: { id: string; amount: Decimal; completes: boolean },
     sharedContext: Context
-  ): Promise<void> {
-    const payment = await this.paymentService_.retrieve(
-      paymentId,
-      { select: ["id", "data", "provider_id", "currency_code"] },
-      sharedContext
-    )
+  ): Promise<Settled> {
     const input = {
       data: payment.data ?? {},
       amount: movement.amount.toFixed(),
@@ -1003,29 +1049,18 @@ export default class PaymentModuleService
       if (isOutcomeUnknown(error)) {
         await this.markMovementUnknown_(kind, movement.id, sharedContext)
       } else {
-        await this.undoMovement_(kind, movement.id, paymentId, sharedContext)
+        await this.undoMovement_(kind, movement.id, payment.id, sharedContext)
       }
       throw error
     }
-    await this.settleMovement_(kind, movement.id, paymentId, providerData, movement.completes, sharedContext)
-  }
-
-  @InjectTransactionManager()
-  protected async settleMovement_(
-    kind: MovementKind,
-    movementId: string,
-    paymentId: string,
-    providerData: Record<string, unknown> | undefined,
-    completes: boolean,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    await execute(sharedContext, `UPDATE ${kind} SET status = 'succeeded', updated_at = now() WHERE id = ? AND status <> 'succeeded'`, [movementId])
-    const update: Record<string, unknown> = { id: paymentId }
-    if (providerData) update.data = providerData
-    if (completes) update.captured_at = new Date()
-    if (providerData || completes) {
-      await this.paymentService_.update(update, sharedContext)
+    const settled = await settleMovement(
+      { kind, movementId: movement.id, paymentId: payment.id, providerData, completes: movement.completes },
+      sharedContext
+    )
+    if (settled.payment_updated) {
+      this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment], sharedContext)
     }
+    return settled
   }
 
   @InjectTransactionManager()
@@ -1045,7 +1080,7 @@ export default class PaymentModuleService
     paymentId: string,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    const payment = await lockPayment(paymentId, sharedContext)
+    await lockPayment(paymentId, sharedContext)
     const service = kind === "capture" ? this.captureService_ : this.refundService_
     await service.delete(id, sharedContext)
     await releaseIdempotencyRecords(kind, id, sharedContext)
@@ -1068,43 +1103,6 @@ export default class PaymentModuleService
         `The ${kind} requested with idempotency key ${key} (${movementId}) is ${status === MoneyMovementStatus.PENDING ? "still in progress" : "waiting for the provider to confirm its outcome"}; retry later.`
       )
     }
-  }
-
-  /** New money movements wait until every earlier one on the payment is settled. */
-  private refuseWhileUnknown(payment: LockedPayment): void {
-    if (payment.unknown_movement) {
-      throw conflict(
-        `Payment ${payment.id} has a money movement (${payment.unknown_movement}) whose outcome is unknown; ` +
-          `it must be reconciled with the provider before another capture or refund.`
-      )
-    }
-  }
-
-  /**
-   * The amount of a capture or refund: what is left when none is given;
-   * otherwise a positive amount exact to the currency's minor unit. An
-   * amount equal to exactly what is left is always accepted, so callers
-   * that pass a collection total with extra decimals (Medusa's "mark as
-   * paid") still work.
-   */
-  private movementAmount(
-    requested: unknown,
-    left: Decimal,
-    currencyCode: string,
-    field: string
-  ): Decimal {
-    if (requested === undefined || requested === null) {
-      const rounded = roundToCurrency(left, currencyCode)
-      if (rounded.lte(0)) {
-        throw invalidData(`The ${field} must be greater than 0: nothing is left on the payment.`)
-      }
-      return rounded
-    }
-    const exact = parseAmount(requested, field)
-    if (exact.gt(0) && exact.eq(left)) {
-      return roundToCurrency(left, currencyCode)
-    }
-    return parseMoneyMovement(exact.toFixed(), currencyCode, field)
   }
 
   /**
@@ -1268,10 +1266,6 @@ export default class PaymentModuleService
     return report
   }
 
-  private async settleUnknownMovements(paymentId: string, sharedContext: Context): Promise<void> {
-    await this.reconcilePayments({ payment_id: paymentId }, sharedContext)
-  }
-
   @InjectTransactionManager()
   protected async findUnsettled_(
     paymentIds: string[] | undefined,
@@ -1291,9 +1285,14 @@ export default class PaymentModuleService
         await this.cancelAtProvider(payment, sharedContext)
         return "settled"
       }
+      const payment = await this.paymentService_.retrieve(
+        item.payment_id,
+        { select: ["id", "data", "provider_id", "currency_code"] },
+        sharedContext
+      )
       await this.moveMoneyAtProvider(
         item.kind,
-        item.payment_id,
+        payment as MovingPayment,
         { id: item.id, amount: MathBN.convert(item.amount!), completes: item.completes },
         sharedContext
       )

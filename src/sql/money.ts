@@ -15,7 +15,7 @@ import { notFound, unexpectedState } from "../utils/errors"
  */
 
 /** How long a money movement waits for a competing one before giving up. */
-const LOCK_TIMEOUT = "5s"
+export const LOCK_TIMEOUT = "5s"
 
 export type LockedPayment = {
   id: string

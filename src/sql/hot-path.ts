@@ -1,0 +1,222 @@
+import { Context } from "@medusajs/framework/types"
+import { LOCK_TIMEOUT } from "./money"
+import { run, statement } from "./statement"
+
+/**
+ * The statements of a checkout's money path: collection → session →
+ * authorize → capture → refund in at most two statements per step, each in
+ * its own implicit transaction (see Migration20261121170000 for the
+ * functions that lock, check and write in one of them).
+ */
+
+const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
+
+const INSERT_COLLECTIONS = statement(
+  "insert_collections",
+  `INSERT INTO payment_collection (id, currency_code, amount, raw_amount, metadata)
+   SELECT x.id, x.currency_code, x.amount, x.raw_amount, x.metadata
+     FROM jsonb_to_recordset($1::jsonb) AS x(id text, currency_code text, amount numeric, raw_amount jsonb, metadata jsonb)
+   RETURNING *`
+)
+
+export type NewCollection = { id: string; currency_code: string; amount: string; metadata: unknown }
+
+export async function insertCollections(rows: NewCollection[], sharedContext: Context) {
+  const records = rows.map((row) => ({ ...row, raw_amount: { value: row.amount, precision: 20 } }))
+  return await run(sharedContext, INSERT_COLLECTIONS, [json(records)])
+}
+
+const COLLECTION_CURRENCY = statement(
+  "collection_currency",
+  `SELECT id, currency_code FROM payment_collection WHERE id = $1 AND deleted_at IS NULL`
+)
+
+export async function findCollectionCurrency(id: string, sharedContext: Context) {
+  const [row] = await run<{ id: string; currency_code: string }>(sharedContext, COLLECTION_CURRENCY, [id])
+  return row
+}
+
+const INSERT_SESSION = statement(
+  "insert_session",
+  `INSERT INTO payment_session (id, payment_collection_id, provider_id, amount, raw_amount, currency_code,
+                                context, data, status, metadata)
+   VALUES ($1, $2, $3, $4::numeric, jsonb_build_object('value', $4::text, 'precision', 20), $5,
+           $6::jsonb, $7::jsonb, $8, $9::jsonb)
+   RETURNING *`
+)
+
+export type NewSession = {
+  id: string
+  payment_collection_id: string
+  provider_id: string
+  amount: string
+  currency_code: string
+  context: unknown
+  data: unknown
+  status: string
+  metadata: unknown
+}
+
+export async function insertSession(session: NewSession, sharedContext: Context) {
+  const [row] = await run(sharedContext, INSERT_SESSION, [
+    session.id,
+    session.payment_collection_id,
+    session.provider_id,
+    session.amount,
+    session.currency_code,
+    json(session.context),
+    json(session.data),
+    session.status,
+    json(session.metadata),
+  ])
+  return row
+}
+
+const SESSION_WITH_PAYMENT = statement(
+  "session_with_payment",
+  `SELECT to_jsonb(s) AS session,
+          (SELECT to_jsonb(p) FROM payment p WHERE p.payment_session_id = s.id AND p.deleted_at IS NULL) AS payment
+     FROM payment_session s WHERE s.id = $1 AND s.deleted_at IS NULL`
+)
+
+export async function findSessionWithPayment(id: string, sharedContext: Context) {
+  const [row] = await run<{ session: Record<string, any>; payment: Record<string, any> | null }>(
+    sharedContext,
+    SESSION_WITH_PAYMENT,
+    [id]
+  )
+  return row
+}
+
+const AUTHORIZE = statement(
+  "authorize_session",
+  `SELECT verdict, payment, capture_id FROM payment_authorize_session($1, $2, $3::jsonb, $4, $5, $6)`
+)
+
+export type AuthorizeVerdict = {
+  verdict: "created" | "existing" | "session_not_found"
+  payment: Record<string, any> | null
+  capture_id: string | null
+}
+
+export async function authorizeSession(
+  /** captureId: the capture to record when the provider took the money at authorization, else null */
+  input: { sessionId: string; paymentId: string; data: unknown; captureId: string | null },
+  sharedContext: Context
+): Promise<AuthorizeVerdict> {
+  const [row] = await run<AuthorizeVerdict>(sharedContext, AUTHORIZE, [
+    input.sessionId,
+    input.paymentId,
+    json(input.data ?? {}),
+    input.captureId !== null,
+    input.captureId,
+    LOCK_TIMEOUT,
+  ])
+  return row
+}
+
+const RESERVE = statement(
+  "reserve_movement",
+  `SELECT * FROM payment_reserve_movement($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)`
+)
+
+export type ReserveVerdict = {
+  verdict:
+    | "created"
+    | "payment_not_found"
+    | "canceled"
+    | "reconcile"
+    | "noop"
+    | "nothing_left"
+    | "unknown_currency"
+    | "too_precise"
+    | "exceeds"
+    | "reason_not_found"
+  /** the amount reserved (or refused), exact */
+  amount: string | null
+  /** a capture that brings the payment to its authorized amount */
+  completes: boolean
+  /** what was left to capture or refund before this request, exact */
+  left_to_move: string | null
+  currency_code: string | null
+  unknown_movements: number
+  /** the payment as locked (before the movement) */
+  payment: Record<string, any> | null
+}
+
+export type Reservation = {
+  kind: "capture" | "refund"
+  paymentId: string
+  movementId: string
+  /** exact decimal string; null: whatever is left */
+  amount: string | null
+  status: "pending" | "succeeded"
+  createdBy?: string | null
+  note?: string | null
+  refundReasonId?: string | null
+  metadata?: unknown
+  idempotencyKey?: string | null
+  staleAfterMs: number
+}
+
+export async function reserveMovement(r: Reservation, sharedContext: Context): Promise<ReserveVerdict> {
+  const [row] = await run<ReserveVerdict>(sharedContext, RESERVE, [
+    r.kind,
+    r.paymentId,
+    r.movementId,
+    r.amount,
+    r.status,
+    r.createdBy ?? null,
+    r.note ?? null,
+    r.refundReasonId ?? null,
+    json(r.metadata ?? null),
+    r.idempotencyKey ?? null,
+    r.staleAfterMs,
+    LOCK_TIMEOUT,
+  ])
+  return row
+}
+
+const SETTLE = statement(
+  "settle_movement",
+  `SELECT payment, movement, payment_updated FROM payment_settle_movement($1, $2, $3, $4::jsonb, $5)`
+)
+
+export type Settled = { payment: Record<string, any>; movement: Record<string, any>; payment_updated: boolean }
+
+export async function settleMovement(
+  input: { kind: "capture" | "refund"; movementId: string; paymentId: string; providerData: unknown; completes: boolean },
+  sharedContext: Context
+): Promise<Settled> {
+  const [row] = await run<Settled>(sharedContext, SETTLE, [
+    input.kind,
+    input.movementId,
+    input.paymentId,
+    input.providerData === undefined || input.providerData === null ? null : json(input.providerData),
+    input.completes,
+  ])
+  return row
+}
+
+const PAYMENT_WITH_MOVEMENT = statement(
+  "payment_with_movement",
+  `SELECT to_jsonb(p) AS payment,
+          CASE WHEN $3 = 'capture' THEN (SELECT to_jsonb(c) FROM capture c WHERE c.id = $2 AND c.deleted_at IS NULL)
+               ELSE (SELECT to_jsonb(r) FROM refund r WHERE r.id = $2 AND r.deleted_at IS NULL) END AS movement
+     FROM payment p WHERE p.id = $1`
+)
+
+/** A payment and one of its captures or refunds, as they are now. */
+export async function findPaymentWithMovement(
+  paymentId: string,
+  kind: "capture" | "refund",
+  movementId: string | null,
+  sharedContext: Context
+) {
+  const [row] = await run<{ payment: Record<string, any>; movement: Record<string, any> | null }>(
+    sharedContext,
+    PAYMENT_WITH_MOVEMENT,
+    [paymentId, movementId, kind]
+  )
+  return row
+}
