@@ -974,6 +974,10 @@ export default class PaymentModuleService
       return { verdict: { verdict: "noop" } as ReserveVerdict, replayedId: claim.resultId ?? null }
     }
     const verdict = await reserveMovement(reservation, sharedContext)
+    if (verdict.verdict === "noop") {
+      // Accepted, nothing to move: the key stays claimed for this request, bound to no movement.
+      return { verdict }
+    }
     if (verdict.verdict !== "created") {
       throw new ReservationRefused(verdict)
     }

@@ -1,6 +1,6 @@
 import { Context } from "@medusajs/framework/types"
 import { LOCK_TIMEOUT } from "./money"
-import { run, statement } from "./statement"
+import { inTransaction, run, statement } from "./statement"
 
 /**
  * The statements of a checkout's money path: collection → session →
@@ -179,7 +179,7 @@ export async function reserveMovement(r: Reservation, sharedContext: Context): P
 
 const SETTLE = statement(
   "settle_movement",
-  `SELECT payment, movement, payment_updated FROM payment_settle_movement($1, $2, $3, $4::jsonb, $5)`
+  `SELECT payment, movement, payment_updated FROM payment_settle_movement($1, $2, $3, $4::jsonb, $5, $6)`
 )
 
 export type Settled = { payment: Record<string, any>; movement: Record<string, any>; payment_updated: boolean }
@@ -194,6 +194,7 @@ export async function settleMovement(
     input.paymentId,
     input.providerData === undefined || input.providerData === null ? null : json(input.providerData),
     input.completes,
+    !inTransaction(sharedContext),
   ])
   return row
 }

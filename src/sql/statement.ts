@@ -39,6 +39,11 @@ export async function run<T = Record<string, unknown>>(
   }
 }
 
+/** Whether statements of this context run inside a caller's (or an enclosing method's) transaction. */
+export function inTransaction(sharedContext: Context): boolean {
+  return !!(sharedContext.transactionManager as SqlEntityManager | undefined)?.getTransactionContext?.()
+}
+
 async function knexOf(sharedContext: Context): Promise<KnexLike> {
   const transaction = sharedContext.transactionManager as SqlEntityManager | undefined
   const trx = transaction?.getTransactionContext?.() as KnexLike | undefined
