@@ -21,7 +21,28 @@ const SUFFIX = `'00SEED' || lpad(g::text, 20, '0')`
 const AT = `(now() - interval '1 day' - (($N - g) * interval '1 second'))`
 const raw = (v: number) => `'{"value":"${v}","precision":20}'::jsonb`
 
-type Spec = { table: string; idPrefix: string; columns: Record<string, string> }
+/** optional: a table only some targets have (our ledger); skipped where it does not exist */
+type Spec = { table: string; idPrefix: string; columns: Record<string, string>; optional?: boolean }
+
+/** Our module's ledger rows for a seeded payment: what its triggers would have written for its money. */
+const ledgerSpec = (kind: string, delta: string, amount: number): Spec => ({
+  table: "payment_ledger_entry",
+  idPrefix: `pledg_${kind[0]}`,
+  optional: true,
+  columns: {
+    subject: `'${kind}'`,
+    event: kind === "authorization" ? `'authorized'` : `'succeeded'`,
+    subject_id: `'pay_' || ${SUFFIX}`,
+    payment_id: `'pay_' || ${SUFFIX}`,
+    payment_collection_id: `'pay_col_' || ${SUFFIX}`,
+    provider_id: `'pp_system_default'`,
+    currency_code: `'usd'`,
+    amount: String(amount),
+    raw_amount: raw(amount),
+    [delta]: String(amount),
+    [`raw_${delta}`]: raw(amount),
+  },
+})
 
 // Ordered parents first (foreign keys).
 const SPECS: Spec[] = [
@@ -82,6 +103,10 @@ const SPECS: Spec[] = [
     idPrefix: "ref_",
     columns: { payment_id: `'pay_' || ${SUFFIX}`, amount: "1000", raw_amount: raw(1000) },
   },
+  // the ledger grows with the payments: an authorization, a capture and a refund entry each
+  ledgerSpec("authorization", "authorized_delta", 5000),
+  ledgerSpec("capture", "captured_delta", 5000),
+  ledgerSpec("refund", "refunded_delta", 1000),
 ]
 
 interface Column {
@@ -100,6 +125,11 @@ async function columnsOf(c: Client, table: string): Promise<Column[]> {
   )
   if (!r.rows.length) throw new Error(`seed: table ${table} not found`)
   return r.rows.map((x) => ({ name: x.column_name, notNull: x.not_null, hasDefault: x.has_default }))
+}
+
+async function tableExists(c: Client, table: string): Promise<boolean> {
+  const r = await c.query(`SELECT to_regclass($1) IS NOT NULL AS found`, [table])
+  return r.rows[0].found
 }
 
 function insertSql(spec: Spec, cols: Column[]): string {
@@ -141,6 +171,7 @@ export async function topUpPayments(dbUrl: string, target: number): Promise<{ in
     from = seeded + 1
     to = seeded + (target - have)
     for (const spec of SPECS) {
+      if (spec.optional && !(await tableExists(c, spec.table))) continue
       statements.push({ table: spec.table, sql: insertSql(spec, await columnsOf(c, spec.table)).replace(/\$N/g, String(to)) })
     }
   } finally {

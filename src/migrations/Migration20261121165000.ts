@@ -18,7 +18,11 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations"
  *   movements still never overwrite each other;
  * - `payment.pending_movements` counts live captures and refunds waiting for
  *   the provider's answer, so that reserving a movement only looks for
- *   stale ones (a crashed process's) when there is a pending one at all.
+ *   stale ones (a crashed process's) when there is a pending one at all;
+ * - status ledgers and session totals fire only when what they record
+ *   changed (trigger WHEN clauses, checked without calling a function);
+ * - ledger ids are in time order, so entries append to the right edge of
+ *   the primary key index.
  */
 export class Migration20261121165000 extends Migration {
   override async up(): Promise<void> {
@@ -85,7 +89,10 @@ export class Migration20261121165000 extends Migration {
           row_payment_id := NEW.payment_id; row_id := NEW.id; row_key := NEW.idempotency_key;
         end if;
 
-        if TG_TABLE_NAME = 'capture' then
+        if delta = 0 and unknown_delta = 0 and pending_delta = 0 then
+          -- nothing the payment counts changed (metadata, say): read, do not rewrite the row
+          select payment_collection_id, provider_id, currency_code into pay from payment where id = row_payment_id;
+        elsif TG_TABLE_NAME = 'capture' then
           update payment set captured_total = captured_total + delta,
                              unknown_movements = unknown_movements + unknown_delta,
                              pending_movements = pending_movements + pending_delta
@@ -135,6 +142,54 @@ export class Migration20261121165000 extends Migration {
         return null;
       end $$;`)
 
+    // Ledger ids in time order, like the module's other ids: entries land at
+    // the right edge of the primary key's index instead of at random pages
+    // of an index that only grows.
+    this.addSql(`
+      create or replace function payment_ledger_append(
+        p_subject text, p_event text, p_subject_id text, p_payment_id text, p_collection_id text,
+        p_provider_id text, p_currency text, p_amount numeric,
+        p_authorized numeric, p_captured numeric, p_refunded numeric,
+        p_from text, p_to text, p_idempotency_key text, p_provider_reference text
+      ) returns void language plpgsql as $$
+      begin
+        insert into payment_ledger_entry (
+          id, subject, event, subject_id, payment_id, payment_collection_id, provider_id, currency_code,
+          amount, raw_amount, authorized_delta, raw_authorized_delta, captured_delta, raw_captured_delta,
+          refunded_delta, raw_refunded_delta, from_status, to_status, idempotency_key, provider_reference
+        ) values (
+          'pledg_' || to_char(clock_timestamp() at time zone 'UTC', 'YYYYMMDDHH24MISSUS')
+            || lpad(to_hex((random() * 4294967295)::bigint), 8, '0') || lpad(to_hex((random() * 65535)::int), 4, '0'),
+          p_subject, p_event, p_subject_id, p_payment_id, p_collection_id, p_provider_id, p_currency,
+          p_amount, case when p_amount is null then null else jsonb_build_object('value', p_amount::text, 'precision', 20) end,
+          p_authorized, case when p_authorized is null then null else jsonb_build_object('value', p_authorized::text, 'precision', 20) end,
+          p_captured, case when p_captured is null then null else jsonb_build_object('value', p_captured::text, 'precision', 20) end,
+          p_refunded, case when p_refunded is null then null else jsonb_build_object('value', p_refunded::text, 'precision', 20) end,
+          p_from, p_to, p_idempotency_key, p_provider_reference
+        );
+      end $$;`)
+
+    // Status ledgers and session totals only run when what they record changed.
+    for (const table of ["payment_session", "payment_collection"]) {
+      this.addSql(`drop trigger if exists "${table}_status_ledger" on "${table}";`)
+      this.addSql(
+        `create trigger "${table}_status_ledger" after insert on "${table}" for each row execute function ${table}_status_ledger();`
+      )
+      this.addSql(
+        `create trigger "${table}_status_change_ledger" after update of status on "${table}" for each row when (OLD.status is distinct from NEW.status) execute function ${table}_status_ledger();`
+      )
+    }
+    this.addSql(`drop trigger if exists "payment_session_collection_totals" on "payment_session";`)
+    this.addSql(
+      `create trigger "payment_session_collection_totals" after insert or delete on "payment_session" for each row execute function payment_session_collection_totals();`
+    )
+    this.addSql(
+      `create trigger "payment_session_collection_totals_change" after update on "payment_session" for each row
+         when (OLD.status is distinct from NEW.status or OLD.raw_amount is distinct from NEW.raw_amount
+               or OLD.deleted_at is distinct from NEW.deleted_at or OLD.payment_collection_id is distinct from NEW.payment_collection_id)
+         execute function payment_session_collection_totals();`
+    )
+
     for (const table of ["capture", "refund"]) {
       this.addSql(`drop trigger if exists "${table}_money_movement" on "${table}";`)
       this.addSql(`drop trigger if exists "${table}_collection_totals" on "${table}";`)
@@ -146,7 +201,19 @@ export class Migration20261121165000 extends Migration {
   }
 
   override async down(): Promise<void> {
-    // payment_collection_apply keeps its single-UPDATE body: same result, one statement.
+    // payment_collection_apply and payment_ledger_append keep their new bodies: same results.
+    this.addSql(`drop trigger if exists "payment_session_collection_totals_change" on "payment_session";`)
+    this.addSql(`drop trigger if exists "payment_session_collection_totals" on "payment_session";`)
+    this.addSql(
+      `create trigger "payment_session_collection_totals" after insert or update or delete on "payment_session" for each row execute function payment_session_collection_totals();`
+    )
+    for (const table of ["payment_session", "payment_collection"]) {
+      this.addSql(`drop trigger if exists "${table}_status_change_ledger" on "${table}";`)
+      this.addSql(`drop trigger if exists "${table}_status_ledger" on "${table}";`)
+      this.addSql(
+        `create trigger "${table}_status_ledger" after insert or update of status on "${table}" for each row execute function ${table}_status_ledger();`
+      )
+    }
     for (const table of ["capture", "refund"]) {
       this.addSql(`drop trigger if exists "${table}_books" on "${table}";`)
       this.addSql(

@@ -28,9 +28,10 @@ const Payment = model
   .indexes([
     { name: "IDX_payment_provider_id", on: ["provider_id"] },
     { name: "IDX_payment_payment_collection_id", on: ["payment_collection_id"] },
-    { name: "IDX_payment_payment_session_id", on: ["payment_session_id"] },
     // The database, not the code, guarantees one Payment per session, so
-    // two processes authorizing the same session cannot both create one.
+    // two processes authorizing the same session cannot both create one. It
+    // also serves lookups by session: Medusa's plain index on the same
+    // column would only be a second index to write on every authorization.
     {
       name: "IDX_payment_payment_session_id_unique",
       on: ["payment_session_id"],

@@ -509,7 +509,7 @@ export default class PaymentModuleService
         },
         sharedContext
       )
-      const session = rowToDto<PaymentSessionDTO>(PaymentSession, row)
+      const session = rowToDto<PaymentSessionDTO>(PaymentSession, row, { fresh: true })
       this.recordEvents(CommonEvents.CREATED, "payment_session", [session], sharedContext)
       return session
     } catch (error) {

@@ -387,9 +387,9 @@ export async function ledgerFigures(
             NULL AS parts_authorized,
             ((SELECT count(*) FROM capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id AND c.status = 'unknown')
              + (SELECT count(*) FROM refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id AND r.status = 'unknown'))::text AS parts_unknown,
-            ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_captured,
-            ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_refunded,
-            ${total(value("l.raw_authorized_delta"), "payment_ledger_entry l WHERE l.payment_id = p.id")}::text AS ledger_authorized
+            ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_captured,
+            ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_refunded,
+            ${total(value("l.raw_authorized_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_authorized
        FROM payment p JOIN scope s ON s.id = p.payment_collection_id
       WHERE p.deleted_at IS NULL
      UNION ALL

@@ -16,7 +16,7 @@ type DmlEntity = { name: string; schema: Record<string, { parse(name: string): a
 type Field =
   | { name: string; kind: "plain" | "bigNumber" | "date" }
   | { name: string; kind: "belongsTo"; column: string }
-  | { name: string; kind: "collection" }
+  | { name: string; kind: "collection" | "single" }
 
 const fieldsByEntity = new WeakMap<DmlEntity, Field[]>()
 
@@ -31,6 +31,7 @@ function fieldsOf(entity: DmlEntity): Field[] {
     if (dataType) return [{ name, kind: "plain" }]
     if (parsed.type === "belongsTo") return [{ name, kind: "belongsTo", column: `${name}_id` }]
     if (parsed.type === "hasMany" || parsed.type === "manyToMany") return [{ name, kind: "collection" }]
+    if (parsed.type === "hasOne") return [{ name, kind: "single" }]
     return []
   })
   fieldsByEntity.set(entity, fields)
@@ -38,7 +39,7 @@ function fieldsOf(entity: DmlEntity): Field[] {
 }
 
 export type RowShapeOptions = {
-  /** a row just inserted: its to-many relations are known to be empty, as on a new ORM entity */
+  /** a row just inserted: its relations to other rows are known to be empty, as on a new ORM entity */
   fresh?: boolean
 }
 
@@ -65,6 +66,9 @@ export function rowToDto<T>(entity: DmlEntity, row: Record<string, any>, options
       }
       case "collection":
         if (options.fresh) dto[field.name] = []
+        break
+      case "single":
+        if (options.fresh) dto[field.name] = null
         break
     }
   }

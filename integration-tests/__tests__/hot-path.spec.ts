@@ -1,0 +1,101 @@
+import { MANUAL, paymentModuleSuite, query } from "../__fixtures__/module"
+import { newId, ulid } from "../../src/sql/rows"
+import { Capture, Payment, PaymentCollection } from "../../src/models"
+
+/**
+ * The checkout path (collection → session → authorize → capture → refund)
+ * runs on hand-written statements and maps rows to DTOs itself. These tests
+ * hold it to what the ORM path answers for the same rows, and show that a
+ * settle lost after its asynchronous commit is redone by reconciliation.
+ */
+
+/** The hot path's DTO must carry every field the ORM's DTO has, with the same value. */
+function expectSameAsOrm(hot: Record<string, unknown>, orm: Record<string, unknown>) {
+  const shared = Object.fromEntries(Object.keys(orm).map((key) => [key, hot[key]]))
+  expect(shared).toEqual(orm)
+}
+
+paymentModuleSuite(({ service, MikroOrmWrapper }) => {
+  it("answers with the DTOs the ORM gives for the same rows", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "eur", amount: "120.50", metadata: { cart: "c1" } })
+    expectSameAsOrm(collection as any, (await service.retrievePaymentCollection(collection.id)) as any)
+    expect(collection).toMatchObject({ amount: 120.5, raw_amount: { value: "120.5", precision: 20 }, status: "not_paid", payments: [] })
+    expect(collection.created_at).toBeInstanceOf(Date)
+
+    const session = await service.createPaymentSession(collection.id, {
+      provider_id: MANUAL, currency_code: "eur", amount: "120.50", data: { a: 1 }, context: { customer: { id: "cus_1" } } as any,
+    })
+    expectSameAsOrm(session as any, (await service.retrievePaymentSession(session.id)) as any)
+
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const stored = await service.retrievePayment(payment.id)
+    expectSameAsOrm(payment as any, stored as any)
+    expect(payment).toMatchObject({ payment_session_id: session.id, payment_collection_id: collection.id, amount: 120.5 })
+
+    const captured = await service.capturePayment({ payment_id: payment.id, amount: "20.50" })
+    const [capture] = await service.listCaptures({ payment_id: payment.id })
+    expect(captured.captures).toHaveLength(1)
+    expectSameAsOrm(captured.captures![0] as any, capture as any)
+    expectSameAsOrm(captured as any, (await service.retrievePayment(payment.id)) as any)
+
+    const refunded = await service.refundPayment({ payment_id: payment.id, amount: 10, note: "damaged" })
+    const [refund] = await service.listRefunds({ payment_id: payment.id })
+    expectSameAsOrm(refunded.refunds![0] as any, refund as any)
+    expect(refunded.refunds![0]).toMatchObject({ amount: 10, note: "damaged", status: "succeeded" })
+  })
+
+  it("redoes a settle whose commit was lost: the movement is found pending and reconciliation confirms it once", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 40 })
+    const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 40, data: {} })
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const { captures } = await service.capturePayment({ payment_id: payment.id, amount: 40 })
+    // What a crash right after the settle's asynchronous commit can leave:
+    // the reservation (synchronous) without the settle.
+    await query(MikroOrmWrapper, `UPDATE capture SET status = 'pending', updated_at = now() - interval '2 minutes' WHERE id = ?`, [captures![0].id])
+    await query(MikroOrmWrapper, `UPDATE payment SET captured_at = NULL WHERE id = ?`, [payment.id])
+
+    // New money on the payment waits for it; reconciliation settles it with the same idempotency key.
+    expect(await service.reconcilePayments({ payment_id: payment.id })).toEqual({
+      settled: [captures![0].id], reversed: [], still_unknown: [],
+    })
+    const [row] = await query(MikroOrmWrapper, `SELECT status, (SELECT captured_total::text FROM payment WHERE id = ?) AS captured FROM capture WHERE id = ?`, [payment.id, captures![0].id])
+    expect(row).toEqual({ status: "succeeded", captured: "40" })
+    expect((await service.retrievePayment(payment.id)).captured_at).toBeInstanceOf(Date)
+    expect(await (service as any).verifyLedger({ payment_collection_id: collection.id })).toEqual([])
+  })
+
+  it("finds a stale pending movement before reserving the next one, without scanning when none is pending", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 30 })
+    const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 30, data: {} })
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const first = await service.capturePayment({ payment_id: payment.id, amount: 10 })
+    const [counts] = await query(MikroOrmWrapper, `SELECT pending_movements FROM payment WHERE id = ?`, [payment.id])
+    expect(counts.pending_movements).toBe(0)
+
+    await query(MikroOrmWrapper, `UPDATE capture SET status = 'pending', updated_at = now() - interval '2 minutes' WHERE id = ?`, [first.captures![0].id])
+    const [pending] = await query(MikroOrmWrapper, `SELECT pending_movements FROM payment WHERE id = ?`, [payment.id])
+    expect(pending.pending_movements).toBe(1)
+
+    // The next capture reconciles the stale one first, then moves its own money.
+    const second = await service.capturePayment({ payment_id: payment.id, amount: 20 })
+    expect(second.captures).toHaveLength(1)
+    const rows = await query(MikroOrmWrapper, `SELECT amount::text, status FROM capture WHERE payment_id = ? ORDER BY amount`, [payment.id])
+    expect(rows).toEqual([{ amount: "10", status: "succeeded" }, { amount: "20", status: "succeeded" }])
+    const [after] = await query(MikroOrmWrapper, `SELECT pending_movements, captured_total::text AS captured FROM payment WHERE id = ?`, [payment.id])
+    expect(after).toEqual({ pending_movements: 0, captured: "30" })
+  })
+})
+
+describe("ids of the hot path", () => {
+  it("carry each model's prefix and a ULID that sorts by time and does not repeat", () => {
+    expect(newId(PaymentCollection)).toMatch(/^pay_col_[0-9A-HJKMNP-TV-Z]{26}$/)
+    expect(newId(Payment)).toMatch(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/)
+    expect(newId(Capture)).toMatch(/^capt_[0-9A-HJKMNP-TV-Z]{26}$/)
+    const ids = Array.from({ length: 50000 }, () => ulid())
+    expect(new Set(ids).size).toBe(ids.length)
+    const times = [0, 1, 31, 32, 1_700_000_000_000, 2 ** 48 - 1]
+    const encoded = times.map((t) => ulid(t).slice(0, 10))
+    expect([...encoded].sort()).toEqual(encoded)
+    expect(ulid(2 ** 48 - 1).slice(0, 10)).toBe("7ZZZZZZZZZ")
+  })
+})
