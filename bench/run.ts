@@ -66,7 +66,7 @@ async function runTarget(
       if (preload > 0) {
         say(`  ${target}: pre-loading up to ${preload.toLocaleString("en")} payments…`)
         const r = await topUpPayments(dbUrl, preload)
-        say(`  ${target}: +${r.inserted.toLocaleString("en")} payments (×5 rows) in ${(r.ms / 1000).toFixed(1)} s`)
+        say(`  ${target}: +${r.inserted.toLocaleString("en")} payments (with their sessions, collections, captures, refunds and, for ours, ledger entries) in ${(r.ms / 1000).toFixed(1)} s`)
       }
       const job: WorkerJob = {
         target,
