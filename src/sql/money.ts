@@ -210,32 +210,6 @@ export async function movementStatus(
 }
 
 /**
- * Locks a session and returns the id of its live Payment, if any. Two
- * processes authorizing the same session meet here: the second waits for
- * the first's transaction and then sees the Payment it created.
- */
-export async function lockSessionPayment(
-  sessionId: string,
-  sharedContext: Context
-): Promise<string | undefined> {
-  await execute(sharedContext, `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`)
-  const [locked] = await execute(
-    sharedContext,
-    `SELECT id FROM payment_session WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
-    [sessionId]
-  )
-  if (!locked) {
-    throw notFound(`PaymentSession with id: ${sessionId} was not found`)
-  }
-  const [payment] = await execute<{ id: string }>(
-    sharedContext,
-    `SELECT id FROM payment WHERE payment_session_id = ? AND deleted_at IS NULL`,
-    [sessionId]
-  )
-  return payment?.id
-}
-
-/**
  * The status a collection's parts give it — one rule for the recomputation
  * that writes it and the ledger check that verifies it. Arguments are SQL
  * expressions.
