@@ -55,7 +55,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     await query(MikroOrmWrapper, `UPDATE payment SET captured_at = NULL WHERE id = ?`, [payment.id])
 
     // New money on the payment waits for it; reconciliation settles it with the same idempotency key.
-    expect(await service.reconcilePayments({ payment_id: payment.id })).toEqual({
+    expect(await (service as any).reconcilePayments({ payment_id: payment.id })).toEqual({
       settled: [captures![0].id], reversed: [], still_unknown: [],
     })
     const [row] = await query(MikroOrmWrapper, `SELECT status, (SELECT captured_total::text FROM payment WHERE id = ?) AS captured FROM capture WHERE id = ?`, [payment.id, captures![0].id])
