@@ -64,6 +64,21 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     expect(await (service as any).verifyLedger({ payment_collection_id: collection.id })).toEqual([])
   })
 
+  it("records a capture the provider already made (is_captured) as succeeded, without a pending step", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "jpy", amount: 1200 })
+    const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "jpy", amount: 1200, data: {} })
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const partial = await service.capturePayment({ payment_id: payment.id, amount: 200, is_captured: true, captured_by: "user_1" } as any)
+    expect(partial.captures).toEqual([expect.objectContaining({ amount: 200, status: "succeeded", created_by: "user_1" })])
+    expect(partial.captured_at).toBeNull()
+    const rest = await service.capturePayment({ payment_id: payment.id, is_captured: true } as any)
+    expect(rest.captures).toEqual([expect.objectContaining({ amount: 1000, status: "succeeded" })])
+    expect(rest.captured_at).toBeInstanceOf(Date)
+    const [money] = await query(MikroOrmWrapper, `SELECT captured_total::text AS captured, pending_movements FROM payment WHERE id = ?`, [payment.id])
+    expect(money).toEqual({ captured: "1200", pending_movements: 0 })
+    expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
+  })
+
   it("finds a stale pending movement before reserving the next one, without scanning when none is pending", async () => {
     const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 30 })
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 30, data: {} })
