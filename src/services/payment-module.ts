@@ -963,6 +963,13 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<Reserved> {
     const key = reservation.idempotencyKey!
+    // What the payment itself refuses comes before what the key says: a
+    // missing payment is NOT_FOUND and a canceled one refuses captures
+    // whatever key the request carries (the lock is held to the reservation).
+    const payment = await lockPayment(reservation.paymentId, sharedContext)
+    if (reservation.kind === "capture" && payment.canceled_at) {
+      throw this.refusal(reservation, { verdict: "canceled" } as ReserveVerdict)
+    }
     const claim = await this.claimIdempotencyKey(
       reservation.kind,
       key,
