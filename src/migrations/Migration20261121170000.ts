@@ -42,17 +42,24 @@ export class Migration20261121170000 extends Migration {
         p payment%rowtype;
       begin
         perform set_config('lock_timeout', p_lock_timeout, true);
-        select * into s from payment_session where id = p_session_id and deleted_at is null for update;
-        if not found then
+        -- By primary key alone, deleted_at checked after: with "and deleted_at is null"
+        -- in the WHERE, a plan cached while the table was empty may scan a partial
+        -- index of every live row instead of the primary key.
+        select * into s from payment_session where id = p_session_id for update;
+        if not found or s.deleted_at is not null then
           return query select 'session_not_found'::text, null::jsonb, null::text;
           return;
         end if;
         -- A competing call that authorized this session while we asked the
         -- provider committed before we got the lock: its payment is ours too.
-        select * into p from payment where payment_session_id = s.id and deleted_at is null;
-        if found then
-          return query select 'existing'::text, to_jsonb(p), null::text;
-          return;
+        -- Only an authorized session (authorized_at is set with its Payment, in
+        -- one statement) can have one, so a first authorization skips the lookup.
+        if s.authorized_at is not null then
+          select * into p from payment where payment_session_id = s.id and deleted_at is null;
+          if found then
+            return query select 'existing'::text, to_jsonb(p), null::text;
+            return;
+          end if;
         end if;
         update payment_session
            set status = 'authorized', data = p_data, authorized_at = coalesce(authorized_at, now()), updated_at = now()
@@ -88,8 +95,8 @@ export class Migration20261121170000 extends Migration {
         stale timestamptz := now() - make_interval(secs => p_stale_ms / 1000.0);
       begin
         perform set_config('lock_timeout', p_lock_timeout, true);
-        select * into p from payment where id = p_payment_id and deleted_at is null for update;
-        if not found then
+        select * into p from payment where id = p_payment_id for update;
+        if not found or p.deleted_at is not null then
           return query select 'payment_not_found'::text, null::text, false, null::text, null::text, 0, null::jsonb;
           return;
         end if;

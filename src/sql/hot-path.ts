@@ -26,14 +26,22 @@ export async function insertCollections(rows: NewCollection[], sharedContext: Co
   return await run(sharedContext, INSERT_COLLECTIONS, [json(records)])
 }
 
+// Lookups by primary key leave `deleted_at` out of the WHERE and check it on
+// the row: with it in the WHERE, a plan cached while the table was empty can
+// prefer a partial index (`… WHERE deleted_at IS NULL`) that holds every live
+// row over the primary key — a scan that grows with the table.
 const COLLECTION_CURRENCY = statement(
   "collection_currency",
-  `SELECT id, currency_code FROM payment_collection WHERE id = $1 AND deleted_at IS NULL`
+  `SELECT id, currency_code, deleted_at FROM payment_collection WHERE id = $1`
 )
 
 export async function findCollectionCurrency(id: string, sharedContext: Context) {
-  const [row] = await run<{ id: string; currency_code: string }>(sharedContext, COLLECTION_CURRENCY, [id])
-  return row
+  const [row] = await run<{ id: string; currency_code: string; deleted_at: Date | null }>(
+    sharedContext,
+    COLLECTION_CURRENCY,
+    [id]
+  )
+  return row && !row.deleted_at ? row : undefined
 }
 
 const INSERT_SESSION = statement(
@@ -72,11 +80,16 @@ export async function insertSession(session: NewSession, sharedContext: Context)
   return row
 }
 
+// A session's Payment is created in the statement that sets its
+// authorized_at, so only a session with authorized_at can have one: the
+// common first authorization reads no payment at all.
 const SESSION_WITH_PAYMENT = statement(
   "session_with_payment",
   `SELECT to_jsonb(s) AS session,
-          (SELECT to_jsonb(p) FROM payment p WHERE p.payment_session_id = s.id AND p.deleted_at IS NULL) AS payment
-     FROM payment_session s WHERE s.id = $1 AND s.deleted_at IS NULL`
+          CASE WHEN s.authorized_at IS NOT NULL THEN
+            (SELECT to_jsonb(p) FROM payment p WHERE p.payment_session_id = s.id AND p.deleted_at IS NULL)
+          END AS payment
+     FROM payment_session s WHERE s.id = $1`
 )
 
 export async function findSessionWithPayment(id: string, sharedContext: Context) {
@@ -85,7 +98,7 @@ export async function findSessionWithPayment(id: string, sharedContext: Context)
     SESSION_WITH_PAYMENT,
     [id]
   )
-  return row
+  return row && !row.session.deleted_at ? row : undefined
 }
 
 const AUTHORIZE = statement(

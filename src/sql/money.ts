@@ -33,6 +33,7 @@ export type LockedPayment = {
   refunded: string
   unknown_movement: boolean
   pending_operation: string | null
+  deleted_at: Date | null
 }
 
 function transactionManager(sharedContext: Context): SqlEntityManager {
@@ -89,11 +90,12 @@ export async function lockPayment(
     `SELECT id, raw_amount->>'value' AS amount, currency_code, provider_id, data,
             payment_collection_id, payment_session_id, captured_at, canceled_at,
             captured_total::text AS captured, refunded_total::text AS refunded,
-            unknown_movements > 0 AS unknown_movement, pending_operation
-       FROM payment WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
+            unknown_movements > 0 AS unknown_movement, pending_operation, deleted_at
+       FROM payment WHERE id = ? FOR UPDATE`,
     [paymentId]
   )
-  if (!row) {
+  // deleted_at is checked here, not in the WHERE: see the note on primary-key lookups in hot-path.ts
+  if (!row || row.deleted_at) {
     throw notFound(`Payment with id: ${paymentId} was not found`)
   }
   return row
