@@ -79,6 +79,31 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
   })
 
+  it("with a caller's key, checks the payment before the key, and keeps a key used by a no-op", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 20 })
+    const first = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 10, data: {} })
+    const second = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 10, data: {} })
+    const captured = (await service.authorizePaymentSession(first.id, {}))!
+    const canceled = (await service.authorizePaymentSession(second.id, {}))!
+    await service.cancelPayment(canceled.id)
+
+    await service.capturePayment({ payment_id: captured.id, idempotency_key: "k1" } as any)
+    // the same key for another payment: the canceled payment answers first, as before the hot path
+    await expect(service.capturePayment({ payment_id: canceled.id, idempotency_key: "k1" } as any)).rejects.toMatchObject({
+      type: "invalid_data", message: `The payment: ${canceled.id} has been canceled.`,
+    })
+    await expect(service.capturePayment({ payment_id: "pay_missing", idempotency_key: "k1" } as any)).rejects.toMatchObject({
+      type: "not_found",
+    })
+
+    // a no-op under a new key still claims it: the same key for another request is then a CONFLICT
+    const noop = await service.capturePayment({ payment_id: captured.id, amount: 1, idempotency_key: "k2" } as any)
+    expect(noop.captures).toEqual([])
+    await expect(service.capturePayment({ payment_id: captured.id, idempotency_key: "k2" } as any)).rejects.toMatchObject({
+      type: "conflict",
+    })
+  })
+
   it("finds a stale pending movement before reserving the next one, without scanning when none is pending", async () => {
     const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 30 })
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 30, data: {} })
