@@ -28,7 +28,8 @@ function runWorker(job: WorkerJob): Promise<ScenarioResult> {
     (120 + 3 * (p.warmupSeconds + p.concurrency.length * p.levelSeconds) + p.countFlows * 2) * 1000
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "worker.ts"), [JSON.stringify(job)], {
-      execArgv: ["-r", path.join(__dirname, "register-ts.js"), "--expose-gc"],
+      // BENCH_WORKER_NODE_ARGS: extra Node flags for the workers only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+      execArgv: ["-r", path.join(__dirname, "register-ts.js"), "--expose-gc", ...workerNodeArgs()],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     })
     let answered = false
@@ -175,3 +176,7 @@ main().catch((e) => {
   say(`bench failed: ${e?.stack ?? e}`)
   process.exit(1)
 })
+
+function workerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean)
+}

@@ -5,19 +5,15 @@ import { inTransaction, run, statement } from "./statement"
 /**
  * The statements of a checkout's money path: collection → session →
  * authorize → capture → refund in at most two statements per step, each in
- * its own implicit transaction (see Migration20261121170000 for the
- * functions that lock, check and write in one of them).
+ * its own implicit transaction. The functions they call lock, check, write
+ * and keep the books in one statement (Migration20261121170000 for the
+ * checks, Migration20261121190000 for the bookkeeping).
  */
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
 
-const INSERT_COLLECTIONS = statement(
-  "insert_collections",
-  `INSERT INTO payment_collection (id, currency_code, amount, raw_amount, metadata)
-   SELECT x.id, x.currency_code, x.amount, x.raw_amount, x.metadata
-     FROM jsonb_to_recordset($1::jsonb) AS x(id text, currency_code text, amount numeric, raw_amount jsonb, metadata jsonb)
-   RETURNING *`
-)
+// Writes the rows and their ledger entries (Migration20261121190000).
+const INSERT_COLLECTIONS = statement("create_collections", `SELECT * FROM payment_create_collections($1::jsonb)`)
 
 export type NewCollection = { id: string; currency_code: string; amount: string; metadata: unknown }
 
@@ -45,12 +41,8 @@ export async function findCollectionCurrency(id: string, sharedContext: Context)
 }
 
 const INSERT_SESSION = statement(
-  "insert_session",
-  `INSERT INTO payment_session (id, payment_collection_id, provider_id, amount, raw_amount, currency_code,
-                                context, data, status, metadata)
-   VALUES ($1, $2, $3, $4::numeric, jsonb_build_object('value', $4::text, 'precision', 20), $5,
-           $6::jsonb, $7::jsonb, $8, $9::jsonb)
-   RETURNING *`
+  "create_session",
+  `SELECT * FROM payment_create_session($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb)`
 )
 
 export type NewSession = {
