@@ -15,7 +15,7 @@
 //
 // The manual provider (pp_system_default) does nothing and returns the data it
 // is given, so the provider "call" is a no-op made before the statement; a
-// remote provider would need a record-then-call design (more statements).
+// remote provider needs a record-then-call design: see `reservingFloorFlow`.
 import crypto from "crypto"
 import { Pool } from "pg"
 import { FLOW, Flow } from "./workload"
@@ -167,6 +167,75 @@ async function one(pool: Pool, name: string, text: string, values: unknown[], wh
 /** The manual provider: accepts everything, returns the data it was given. */
 const manualProvider = (data: Record<string, unknown>) => JSON.stringify(data)
 
+/** What a provider call needs first: the collection's currency, the session's provider and data. */
+const READ_COLLECTION = `SELECT id, currency_code FROM payment_collection WHERE id = $1`
+const READ_SESSION = `SELECT provider_id, data, status FROM payment_session WHERE id = $1`
+
+// Reservations: the movement is counted against the bounds (and the
+// collection's totals) before the provider is called, as `pending`; the
+// settle after the call only flips its status and the payment's counters.
+export const RESERVING_SCHEMA = `${FLOOR_SCHEMA}
+ALTER TABLE capture ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'succeeded';
+ALTER TABLE refund ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'succeeded';
+ALTER TABLE payment ADD COLUMN IF NOT EXISTS pending_movements integer NOT NULL DEFAULT 0;
+`
+
+const RESERVE_CAPTURE = `WITH p AS (
+  UPDATE payment
+     SET captured_amount = captured_amount + $2::numeric, pending_movements = pending_movements + 1, updated_at = now()
+   WHERE id = $1 AND canceled_at IS NULL AND $2::numeric > 0 AND captured_amount + $2::numeric <= amount
+  RETURNING id, payment_collection_id
+), k AS (
+  INSERT INTO capture (id, payment_id, amount, status) SELECT $3, id, $2::numeric, 'pending' FROM p RETURNING id
+), c AS (
+  UPDATE payment_collection pc
+     SET captured_amount = pc.captured_amount + $2::numeric,
+         status = CASE WHEN pc.captured_amount + $2::numeric >= pc.amount THEN 'completed' ELSE 'partially_captured' END,
+         updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)
+SELECT k.id FROM k, c`
+
+const SETTLE_CAPTURE = `WITH k AS (
+  UPDATE capture SET status = 'succeeded', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING payment_id
+), p AS (
+  UPDATE payment
+     SET pending_movements = pending_movements - 1, data = $2::jsonb,
+         captured_at = CASE WHEN captured_amount >= amount THEN now() ELSE captured_at END, updated_at = now()
+    FROM k
+   WHERE payment.id = k.payment_id
+  RETURNING payment.id
+)
+SELECT p.id FROM p`
+
+const RESERVE_REFUND = `WITH p AS (
+  UPDATE payment
+     SET refunded_amount = refunded_amount + $2::numeric, pending_movements = pending_movements + 1, updated_at = now()
+   WHERE id = $1 AND $2::numeric > 0 AND refunded_amount + $2::numeric <= captured_amount
+  RETURNING id, payment_collection_id
+), r AS (
+  INSERT INTO refund (id, payment_id, amount, status) SELECT $3, id, $2::numeric, 'pending' FROM p RETURNING id
+), c AS (
+  UPDATE payment_collection pc
+     SET refunded_amount = pc.refunded_amount + $2::numeric, updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)
+SELECT r.id FROM r, c`
+
+const SETTLE_REFUND = `WITH r AS (
+  UPDATE refund SET status = 'succeeded', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING payment_id
+), p AS (
+  UPDATE payment SET pending_movements = pending_movements - 1, data = $2::jsonb, updated_at = now()
+    FROM r
+   WHERE payment.id = r.payment_id
+  RETURNING payment.id
+)
+SELECT p.id FROM p`
+
 export function floorFlow(pool: Pool): Flow {
   return async () => {
     const collectionId = newId("pay_col")
@@ -187,8 +256,48 @@ export function floorFlow(pool: Pool): Flow {
   }
 }
 
-export async function openFloor(dbUrl: string, poolMax: number): Promise<{ flow: Flow; close(): Promise<void> }> {
+/**
+ * The floor for a provider that moves money outside the database: no
+ * provider call inside a transaction, so each capture and refund is a
+ * reservation, the call, then a settle; and what the call needs is read
+ * first. Nine statements per flow, the module's shape, with none of its
+ * ledger, locking checks or error verdicts: the least any design that
+ * keeps that rule sends.
+ */
+export function reservingFloorFlow(pool: Pool): Flow {
+  return async () => {
+    const collectionId = newId("pay_col")
+    await one(pool, "floor_collection", CREATE_COLLECTION, [collectionId, FLOW.currency, FLOW.amount], "create collection")
+    await one(pool, "floorr_read_collection", READ_COLLECTION, [collectionId], "read the collection")
+    const sessionId = newId("payses")
+    const sessionData = manualProvider({ session_id: sessionId })
+    await one(
+      pool,
+      "floor_session",
+      CREATE_SESSION,
+      [sessionId, collectionId, FLOW.provider, FLOW.amount, sessionData, FLOW.currency],
+      "create session"
+    )
+    await one(pool, "floorr_read_session", READ_SESSION, [sessionId], "read the session")
+    const paymentId = newId("pay")
+    await one(pool, "floor_authorize", AUTHORIZE, [sessionId, paymentId, manualProvider({ session_id: sessionId })], "authorize")
+    const captureId = newId("capt")
+    await one(pool, "floorr_reserve_capture", RESERVE_CAPTURE, [paymentId, FLOW.amount, captureId], "reserve the capture")
+    await one(pool, "floorr_settle_capture", SETTLE_CAPTURE, [captureId, manualProvider({})], "settle the capture")
+    const refundId = newId("ref")
+    await one(pool, "floorr_reserve_refund", RESERVE_REFUND, [paymentId, FLOW.refund, refundId], "reserve the refund")
+    await one(pool, "floorr_settle_refund", SETTLE_REFUND, [refundId, manualProvider({})], "settle the refund")
+  }
+}
+
+export type FloorKind = "floor" | "floor_reserve"
+
+export async function openFloor(
+  dbUrl: string,
+  poolMax: number,
+  kind: FloorKind = "floor"
+): Promise<{ flow: Flow; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: dbUrl, max: poolMax })
-  await pool.query(FLOOR_SCHEMA)
-  return { flow: floorFlow(pool), close: () => pool.end() }
+  await pool.query(kind === "floor" ? FLOOR_SCHEMA : RESERVING_SCHEMA)
+  return { flow: kind === "floor" ? floorFlow(pool) : reservingFloorFlow(pool), close: () => pool.end() }
 }

@@ -1,9 +1,10 @@
 // Command line of bench/run.ts, and the run bounds of each profile.
-import { Profile, TargetName } from "./types"
+import { Profile, TargetName, TARGETS } from "./types"
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --targets medusa,ours,floor   implementations to run (default: all three;
+  --targets medusa,ours,floor,floor_reserve
+                                implementations to run (default: all four;
                                  "ours" is this repo: dist/ after npm run build,
                                  else src/index.ts compiled on load)
   --quick                       smoke run, under a minute (short levels, empty tables only)
@@ -80,7 +81,7 @@ function ints(v: string | undefined, flag: string): number[] {
 }
 
 export function parseArgs(argv: string[]): Options {
-  let targets: TargetName[] = ["medusa", "ours", "floor"]
+  let targets: TargetName[] = [...TARGETS]
   let profileName = "default"
   let pg: "local" | "embedded" = "local"
   let counter: Options["counter"]
@@ -97,8 +98,8 @@ export function parseArgs(argv: string[]): Options {
     switch (flag) {
       case "--targets":
         targets = list(value(), flag).map((t) => {
-          if (t !== "medusa" && t !== "ours" && t !== "floor") throw new Error(`unknown target ${t}`)
-          return t
+          if (!(TARGETS as string[]).includes(t)) throw new Error(`unknown target ${t} (one of ${TARGETS.join(", ")})`)
+          return t as TargetName
         })
         break
       case "--quick":

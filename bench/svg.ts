@@ -5,13 +5,14 @@
 // Top: one grouped bar chart per pre-load (empty, 100k, 1M): flows/s at each
 // concurrency, one bar per implementation. Bottom: SQL statements per flow,
 // stacked as data statements vs transaction control (BEGIN/COMMIT/SAVEPOINT…).
-import { RunResult, ScenarioResult, TargetName } from "./types"
+import { RunResult, ScenarioResult, TargetName, TARGETS } from "./types"
 
-const COLORS: Record<TargetName, string> = { medusa: "#6b7280", ours: "#16a34a", floor: "#ea580c" }
+const COLORS: Record<TargetName, string> = { medusa: "#6b7280", ours: "#16a34a", floor: "#ea580c", floor_reserve: "#f59e0b" }
 const LABELS: Record<TargetName, string> = {
   medusa: "@medusajs/payment",
   ours: "medusa-payment-plus",
   floor: "floor (hand-written SQL)",
+  floor_reserve: "floor, reserve then settle",
 }
 const FONT = `font-family="ui-sans-serif, system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"`
 
@@ -134,7 +135,7 @@ function statementsPanel(x0: number, y0: number, w: number, rows: { label: strin
 
 export function renderSvg(run: RunResult): string {
   const W = 980
-  const targets = (["medusa", "ours", "floor"] as TargetName[]).filter((t) => run.scenarios.some((s) => s.target === t))
+  const targets = TARGETS.filter((t) => run.scenarios.some((s) => s.target === t))
   const preloads = [...new Set(run.scenarios.map((s) => s.preloadedPayments))].sort((a, b) => a - b)
   const conc = run.settings.concurrency
   const parts: string[] = []

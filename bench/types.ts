@@ -2,7 +2,9 @@
 // (worker.ts) and the reporters. Kept in one place so the JSON written to
 // bench/results/latest.json has a single, documented schema.
 
-export type TargetName = "medusa" | "ours" | "floor"
+export type TargetName = "medusa" | "ours" | "floor" | "floor_reserve"
+/** Every target, in the order tables and charts show them. */
+export const TARGETS: TargetName[] = ["medusa", "ours", "floor", "floor_reserve"]
 
 /** Statement counts by kind, as seen by PostgreSQL (not by the client). */
 export interface StatementCounts {

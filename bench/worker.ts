@@ -20,11 +20,11 @@ async function main(job: WorkerJob): Promise<ScenarioResult> {
   let flow: Flow
   let close: () => Promise<void>
   let loadedFrom: string
-  if (job.target === "floor") {
-    const floor = await openFloor(dbUrl, job.poolMax)
+  if (job.target === "floor" || job.target === "floor_reserve") {
+    const floor = await openFloor(dbUrl, job.poolMax, job.target)
     flow = floor.flow
     close = floor.close
-    loadedFrom = "bench/floor.ts (pg, hand-written SQL)"
+    loadedFrom = `bench/floor.ts (pg, hand-written SQL${job.target === "floor_reserve" ? ", reserve then settle" : ""})`
   } else {
     const mod = await loadPaymentModule(job.target, dbUrl, job.poolMax)
     flow = moduleFlow(mod.service)
