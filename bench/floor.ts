@@ -106,6 +106,25 @@ const AUTHORIZE = `WITH s AS (
 )
 SELECT p.id FROM p, c`
 
+// The collection's side of a capture or refund of $2 on the payment the CTE "p" updated.
+const COLLECTION_CAPTURED = `c AS (
+  UPDATE payment_collection pc
+     SET captured_amount = pc.captured_amount + $2::numeric,
+         status = CASE WHEN pc.captured_amount + $2::numeric >= pc.amount THEN 'completed' ELSE 'partially_captured' END,
+         updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)`
+
+const COLLECTION_REFUNDED = `c AS (
+  UPDATE payment_collection pc
+     SET refunded_amount = pc.refunded_amount + $2::numeric, updated_at = now()
+    FROM p
+   WHERE pc.id = p.payment_collection_id
+  RETURNING pc.id
+)`
+
 const CAPTURE = `WITH p AS (
   UPDATE payment
      SET captured_amount = captured_amount + $2::numeric,
@@ -115,15 +134,7 @@ const CAPTURE = `WITH p AS (
   RETURNING id, payment_collection_id
 ), k AS (
   INSERT INTO capture (id, payment_id, amount) SELECT $3, id, $2::numeric FROM p RETURNING id
-), c AS (
-  UPDATE payment_collection pc
-     SET captured_amount = pc.captured_amount + $2::numeric,
-         status = CASE WHEN pc.captured_amount + $2::numeric >= pc.amount THEN 'completed' ELSE 'partially_captured' END,
-         updated_at = now()
-    FROM p
-   WHERE pc.id = p.payment_collection_id
-  RETURNING pc.id
-)
+), ${COLLECTION_CAPTURED}
 SELECT k.id FROM k, c`
 
 const REFUND = `WITH p AS (
@@ -133,13 +144,7 @@ const REFUND = `WITH p AS (
   RETURNING id, payment_collection_id
 ), r AS (
   INSERT INTO refund (id, payment_id, amount) SELECT $3, id, $2::numeric FROM p RETURNING id
-), c AS (
-  UPDATE payment_collection pc
-     SET refunded_amount = pc.refunded_amount + $2::numeric, updated_at = now()
-    FROM p
-   WHERE pc.id = p.payment_collection_id
-  RETURNING pc.id
-)
+), ${COLLECTION_REFUNDED}
 SELECT r.id FROM r, c`
 
 // Crockford base32, as ULIDs (and Medusa's ids) use: time first, so ids made
@@ -187,15 +192,7 @@ const RESERVE_CAPTURE = `WITH p AS (
   RETURNING id, payment_collection_id
 ), k AS (
   INSERT INTO capture (id, payment_id, amount, status) SELECT $3, id, $2::numeric, 'pending' FROM p RETURNING id
-), c AS (
-  UPDATE payment_collection pc
-     SET captured_amount = pc.captured_amount + $2::numeric,
-         status = CASE WHEN pc.captured_amount + $2::numeric >= pc.amount THEN 'completed' ELSE 'partially_captured' END,
-         updated_at = now()
-    FROM p
-   WHERE pc.id = p.payment_collection_id
-  RETURNING pc.id
-)
+), ${COLLECTION_CAPTURED}
 SELECT k.id FROM k, c`
 
 const SETTLE_CAPTURE = `WITH k AS (
@@ -217,13 +214,7 @@ const RESERVE_REFUND = `WITH p AS (
   RETURNING id, payment_collection_id
 ), r AS (
   INSERT INTO refund (id, payment_id, amount, status) SELECT $3, id, $2::numeric, 'pending' FROM p RETURNING id
-), c AS (
-  UPDATE payment_collection pc
-     SET refunded_amount = pc.refunded_amount + $2::numeric, updated_at = now()
-    FROM p
-   WHERE pc.id = p.payment_collection_id
-  RETURNING pc.id
-)
+), ${COLLECTION_REFUNDED}
 SELECT r.id FROM r, c`
 
 const SETTLE_REFUND = `WITH r AS (
