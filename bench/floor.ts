@@ -15,7 +15,7 @@
 //
 // The manual provider (pp_system_default) does nothing and returns the data it
 // is given, so the provider "call" is a no-op made before the statement; a
-// remote provider needs a record-then-call design: see `reservingFloorFlow`.
+// remote provider needs a record-then-call design: see `RESERVING_STEPS`.
 import crypto from "crypto"
 import { Pool } from "pg"
 import { FLOW, Flow } from "./workload"
@@ -227,25 +227,56 @@ const SETTLE_REFUND = `WITH r AS (
 )
 SELECT p.id FROM p`
 
-export function floorFlow(pool: Pool): Flow {
-  return async () => {
-    const collectionId = newId("pay_col")
-    await one(pool, "floor_collection", CREATE_COLLECTION, [collectionId, FLOW.currency, FLOW.amount], "create collection")
-    const sessionId = newId("payses")
-    const sessionData = manualProvider({ session_id: sessionId })
-    await one(
-      pool,
-      "floor_session",
-      CREATE_SESSION,
-      [sessionId, collectionId, FLOW.provider, FLOW.amount, sessionData, FLOW.currency],
-      "create session"
-    )
-    const paymentId = newId("pay")
-    await one(pool, "floor_authorize", AUTHORIZE, [sessionId, paymentId, manualProvider({ session_id: sessionId })], "authorize")
-    await one(pool, "floor_capture", CAPTURE, [paymentId, FLOW.amount, newId("capt")], "capture")
-    await one(pool, "floor_refund", REFUND, [paymentId, FLOW.refund, newId("ref")], "refund")
-  }
+/** The ids one flow writes, made when the flow starts. */
+export type FlowIds = { collection: string; session: string; payment: string; capture: string; refund: string }
+
+function newFlowIds(): FlowIds {
+  return { collection: newId("pay_col"), session: newId("payses"), payment: newId("pay"), capture: newId("capt"), refund: newId("ref") }
 }
+
+/**
+ * One statement of a floor: prepared under `name`, its values made from the
+ * flow's ids (the manual provider's answer included, as if asked just
+ * before). A statement that changes no row fails the flow with `what`.
+ */
+export type FloorStep = { name: string; text: string; what: string; values: (ids: FlowIds) => unknown[] }
+
+const STEPS = {
+  collection: { name: "floor_collection", text: CREATE_COLLECTION, what: "create collection", values: (ids) => [ids.collection, FLOW.currency, FLOW.amount] },
+  readCollection: { name: "floorr_read_collection", text: READ_COLLECTION, what: "read the collection", values: (ids) => [ids.collection] },
+  session: {
+    name: "floor_session",
+    text: CREATE_SESSION,
+    what: "create session",
+    values: (ids) => [ids.session, ids.collection, FLOW.provider, FLOW.amount, manualProvider({ session_id: ids.session }), FLOW.currency],
+  },
+  readSession: { name: "floorr_read_session", text: READ_SESSION, what: "read the session", values: (ids) => [ids.session] },
+  authorize: {
+    name: "floor_authorize",
+    text: AUTHORIZE,
+    what: "authorize",
+    values: (ids) => [ids.session, ids.payment, manualProvider({ session_id: ids.session })],
+  },
+  capture: { name: "floor_capture", text: CAPTURE, what: "capture", values: (ids) => [ids.payment, FLOW.amount, ids.capture] },
+  refund: { name: "floor_refund", text: REFUND, what: "refund", values: (ids) => [ids.payment, FLOW.refund, ids.refund] },
+  reserveCapture: {
+    name: "floorr_reserve_capture",
+    text: RESERVE_CAPTURE,
+    what: "reserve the capture",
+    values: (ids) => [ids.payment, FLOW.amount, ids.capture],
+  },
+  settleCapture: { name: "floorr_settle_capture", text: SETTLE_CAPTURE, what: "settle the capture", values: (ids) => [ids.capture, manualProvider({})] },
+  reserveRefund: {
+    name: "floorr_reserve_refund",
+    text: RESERVE_REFUND,
+    what: "reserve the refund",
+    values: (ids) => [ids.payment, FLOW.refund, ids.refund],
+  },
+  settleRefund: { name: "floorr_settle_refund", text: SETTLE_REFUND, what: "settle the refund", values: (ids) => [ids.refund, manualProvider({})] },
+} satisfies Record<string, FloorStep>
+
+/** The floor: one statement per step of the flow. */
+export const FLOOR_STEPS: FloorStep[] = [STEPS.collection, STEPS.session, STEPS.authorize, STEPS.capture, STEPS.refund]
 
 /**
  * The floor for a provider that moves money outside the database: no
@@ -255,29 +286,22 @@ export function floorFlow(pool: Pool): Flow {
  * ledger, locking checks or error verdicts: the least any design that
  * keeps that rule sends.
  */
-export function reservingFloorFlow(pool: Pool): Flow {
+export const RESERVING_STEPS: FloorStep[] = [
+  STEPS.collection,
+  STEPS.readCollection,
+  STEPS.session,
+  STEPS.readSession,
+  STEPS.authorize,
+  STEPS.reserveCapture,
+  STEPS.settleCapture,
+  STEPS.reserveRefund,
+  STEPS.settleRefund,
+]
+
+function floorFlow(pool: Pool, steps: FloorStep[]): Flow {
   return async () => {
-    const collectionId = newId("pay_col")
-    await one(pool, "floor_collection", CREATE_COLLECTION, [collectionId, FLOW.currency, FLOW.amount], "create collection")
-    await one(pool, "floorr_read_collection", READ_COLLECTION, [collectionId], "read the collection")
-    const sessionId = newId("payses")
-    const sessionData = manualProvider({ session_id: sessionId })
-    await one(
-      pool,
-      "floor_session",
-      CREATE_SESSION,
-      [sessionId, collectionId, FLOW.provider, FLOW.amount, sessionData, FLOW.currency],
-      "create session"
-    )
-    await one(pool, "floorr_read_session", READ_SESSION, [sessionId], "read the session")
-    const paymentId = newId("pay")
-    await one(pool, "floor_authorize", AUTHORIZE, [sessionId, paymentId, manualProvider({ session_id: sessionId })], "authorize")
-    const captureId = newId("capt")
-    await one(pool, "floorr_reserve_capture", RESERVE_CAPTURE, [paymentId, FLOW.amount, captureId], "reserve the capture")
-    await one(pool, "floorr_settle_capture", SETTLE_CAPTURE, [captureId, manualProvider({})], "settle the capture")
-    const refundId = newId("ref")
-    await one(pool, "floorr_reserve_refund", RESERVE_REFUND, [paymentId, FLOW.refund, refundId], "reserve the refund")
-    await one(pool, "floorr_settle_refund", SETTLE_REFUND, [refundId, manualProvider({})], "settle the refund")
+    const ids = newFlowIds()
+    for (const step of steps) await one(pool, step.name, step.text, step.values(ids), step.what)
   }
 }
 
@@ -290,5 +314,5 @@ export async function openFloor(
 ): Promise<{ flow: Flow; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: dbUrl, max: poolMax })
   await pool.query(kind === "floor" ? FLOOR_SCHEMA : RESERVING_SCHEMA)
-  return { flow: kind === "floor" ? floorFlow(pool) : reservingFloorFlow(pool), close: () => pool.end() }
+  return { flow: floorFlow(pool, kind === "floor" ? FLOOR_STEPS : RESERVING_STEPS), close: () => pool.end() }
 }
