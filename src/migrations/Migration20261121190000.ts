@@ -189,7 +189,6 @@ const COLLECTION_STATUS_ENTRY = (next: string): LedgerEntry => ({
 })
 
 type Kind = "capture" | "refund"
-const KINDS: Kind[] = ["capture", "refund"]
 const TOTAL: Record<Kind, string> = { capture: "captured_total", refund: "refunded_total" }
 
 /** The ledger entry of a capture or refund; amount and status expressions from the caller. */

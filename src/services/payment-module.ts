@@ -14,7 +14,6 @@ import {
   FilterablePaymentMethodProps,
   FilterablePaymentProviderProps,
   FindConfig,
-  InferEntityType,
   InternalModuleDeclaration,
   IPaymentModuleService,
   IPaymentProvider,
