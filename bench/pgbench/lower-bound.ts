@@ -8,7 +8,7 @@
 //                         schema: wider rows, raw_* JSON, CHECKs, more indexes),
 //                         bookkeeping triggers off
 //   medusa_schema_ledger  + the module's 11 ledger entries per flow
-//   module                this module's own statements (its SQL functions:
+//   module                this module's own statements (src/sql/hot-path.ts:
 //                         lock-then-check verdicts, idempotency, stale-movement
 //                         detection, books kept in the same statement)
 //
@@ -25,9 +25,15 @@ import { FLOOR_SCHEMA, FLOOR_STEPS, FloorStep, FlowIds, RESERVING_SCHEMA, RESERV
 import { loadPaymentModule } from "../loader"
 import { databaseUrl, recreateDatabase, startServer, withClient } from "../pg"
 import { FLOW } from "../workload"
+import { CHECKOUT_STATEMENTS } from "../../src/sql/hot-path"
+import { LOCK_TIMEOUT, STALE_PENDING_MS } from "../../src/sql/money"
 
-/** A value the steps are given instead of an id, rendered as a pgbench expression. */
-const MARK = "\u0001"
+/**
+ * Marks the ids the steps are given, so that each is rendered as a pgbench
+ * expression wherever it lands, JSON included (JSON.stringify escapes
+ * control characters, not this one).
+ */
+const MARK = "\u241f"
 const SYMBOLIC_IDS: FlowIds = {
   collection: `${MARK}pay_col_${MARK}`,
   session: `${MARK}payses_${MARK}`,
@@ -36,11 +42,13 @@ const SYMBOLIC_IDS: FlowIds = {
   refund: `${MARK}ref_${MARK}`,
 }
 
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`
+// pgbench reads ":name" as a variable even inside quotes (`"precision":20` would be
+// variable "20"), so a literal's colons are concatenated in on their own.
+const literal = (s: string) => `'${s.replace(/'/g, "''").replace(/:/g, "' || ':' || '")}'`
 
 /** A step's value as SQL: ids become `'prefix' || :r || '_' || :client_id` (unique per flow and client). */
 function render(value: unknown): string {
-  if (typeof value === "number") return String(value)
+  if (typeof value === "number" || typeof value === "boolean") return String(value)
   if (value === null) return "null"
   const parts = String(value).split(MARK)
   // odd parts are id prefixes, even parts literal text
@@ -144,54 +152,31 @@ function medusaSchemaSteps(ledger: boolean): FloorStep[] {
   return statements.map(([what, text, values]) => ({ name: what, what, text, values }))
 }
 
-/** What this module sends for the flow (its two reads, then its functions), as src/sql/hot-path.ts sends it. */
-const MODULE_STEPS: FloorStep[] = [
-  {
-    name: "create collections",
-    what: "create collections",
-    text: `SELECT * FROM payment_create_collections(jsonb_build_array(jsonb_build_object('id', $1, 'currency_code', $2,
-             'amount', $3, 'raw_amount', ${raw("$3")}, 'metadata', null)))`,
-    values: (ids) => [ids.collection, FLOW.currency, FLOW.amount],
-  },
-  {
-    name: "read the collection",
-    what: "read the collection",
-    text: `SELECT id, currency_code, deleted_at FROM payment_collection WHERE id = $1`,
-    values: (ids) => [ids.collection],
-  },
-  {
-    name: "create session",
-    what: "create session",
-    text: `SELECT * FROM payment_create_session($1, $2, $3, ($4)::text, $5, null, '{}', 'pending', null)`,
-    values: (ids) => [ids.session, ids.collection, FLOW.provider, FLOW.amount, FLOW.currency],
-  },
-  {
-    name: "read the session",
-    what: "read the session",
-    text: `SELECT to_jsonb(s) AS session FROM payment_session s WHERE s.id = $1`,
-    values: (ids) => [ids.session],
-  },
-  {
-    name: "authorize",
-    what: "authorize",
-    text: `SELECT verdict, payment, capture_id FROM payment_authorize_session($1, $2, '{}', false, null, '5s')`,
-    values: (ids) => [ids.session, ids.payment],
-  },
-  ...(["capture", "refund"] as const).flatMap((kind): FloorStep[] => [
-    {
-      name: `reserve the ${kind}`,
-      what: `reserve the ${kind}`,
-      text: `SELECT * FROM payment_reserve_movement('${kind}', $1, $2, $3, 'pending', null, null, null, null, null, 60000, '5s')`,
-      values: (ids) => [ids.payment, ids[kind], kind === "capture" ? FLOW.amount : FLOW.refund],
-    },
-    {
-      name: `settle the ${kind}`,
-      what: `settle the ${kind}`,
-      text: `SELECT payment, movement, payment_updated FROM payment_settle_movement('${kind}', $1, $2, '{}', ${kind === "capture"}, true)`,
-      values: (ids) => [ids[kind], ids.payment],
-    },
-  ]),
-]
+/** What this module sends for the flow: its own statements (src/sql/hot-path.ts), with the values its service gives them. */
+const MODULE_STEPS: FloorStep[] = (() => {
+  const s = CHECKOUT_STATEMENTS
+  const step = (what: string, { text }: { text: string }, values: FloorStep["values"]): FloorStep => ({ name: what, what, text, values })
+  const amount = String(FLOW.amount)
+  return [
+    step("create collections", s.createCollections, (ids) => [
+      // as insertCollections sends it
+      JSON.stringify([{ id: ids.collection, currency_code: FLOW.currency, amount, metadata: null, raw_amount: { value: amount, precision: 20 } }]),
+    ]),
+    step("read the collection", s.collectionCurrency, (ids) => [ids.collection]),
+    step("create session", s.createSession, (ids) => [
+      ids.session, ids.collection, FLOW.provider, amount, FLOW.currency, null, JSON.stringify({ session_id: ids.session }), "pending", null,
+    ]),
+    step("read the session", s.sessionWithPayment, (ids) => [ids.session]),
+    step("authorize", s.authorize, (ids) => [ids.session, ids.payment, JSON.stringify({ session_id: ids.session }), false, null, LOCK_TIMEOUT]),
+    ...(["capture", "refund"] as const).flatMap((kind) => [
+      step(`reserve the ${kind}`, s.reserve, (ids) => [
+        kind, ids.payment, ids[kind], kind === "capture" ? FLOW.amount : FLOW.refund, "pending",
+        null, null, null, null, null, STALE_PENDING_MS, LOCK_TIMEOUT,
+      ]),
+      step(`settle the ${kind}`, s.settle, (ids) => [kind, ids[kind], ids.payment, "{}", kind === "capture", true]),
+    ]),
+  ]
+})()
 
 type Variant = { name: string; db: string; steps: FloorStep[]; booksKept?: boolean }
 
@@ -232,7 +217,7 @@ async function prepareDatabases(adminUrl: string): Promise<void> {
   await loaded.shutdown()
 }
 
-function runPgbench(pgbench: string, adminUrl: string, variant: Variant, seconds: number, clients: number): number {
+function runPgbench(pgbench: string, adminUrl: string, variant: Variant, seconds: number, clients: number): { tps: number; flows: number } {
   const file = path.join(os.tmpdir(), `lower-bound-${process.pid}-${variant.name}.sql`)
   fs.writeFileSync(file, script(variant.steps))
   const u = new URL(adminUrl)
@@ -252,10 +237,20 @@ function runPgbench(pgbench: string, adminUrl: string, variant: Variant, seconds
   )
   fs.rmSync(file, { force: true })
   const tps = /tps = ([\d.]+)/.exec(result.stdout)
-  if (result.status !== 0 || !tps || /aborted|error/i.test(result.stderr)) {
+  const flows = /transactions actually processed: (\d+)/.exec(result.stdout)
+  if (result.status !== 0 || !tps || !flows || /aborted|error/i.test(result.stderr)) {
     throw new Error(`pgbench failed for ${variant.name}: ${(result.stderr || result.stdout).trim().split("\n").slice(0, 5).join(" | ")}`)
   }
-  return Number(tps[1])
+  return { tps: Number(tps[1]), flows: Number(flows[1]) }
+}
+
+/**
+ * A refused step is no error to pgbench (a guard that matched no row, a
+ * verdict such as payment_not_found): every flow it counted must have
+ * reached its last write, the refund.
+ */
+async function refundCount(adminUrl: string, db: string): Promise<number> {
+  return withClient(databaseUrl(adminUrl, db), async (c) => Number((await c.query(`SELECT count(*) AS n FROM refund`)).rows[0].n))
 }
 
 async function main() {
@@ -267,9 +262,14 @@ async function main() {
     await prepareDatabases(server.adminUrl)
     const rows: { name: string; flows: number }[] = []
     for (const variant of VARIANTS) {
-      const flows = runPgbench(pgbench, server.adminUrl, variant, seconds, clients)
-      rows.push({ name: variant.name, flows })
-      process.stdout.write(`  ${variant.name}: ${flows.toFixed(0)} flows/s\n`)
+      const before = await refundCount(server.adminUrl, variant.db)
+      const { tps, flows } = runPgbench(pgbench, server.adminUrl, variant, seconds, clients)
+      const refunds = (await refundCount(server.adminUrl, variant.db)) - before
+      if (refunds !== flows) {
+        throw new Error(`${variant.name}: pgbench ran ${flows} flows but ${refunds} reached their refund; a step was refused`)
+      }
+      rows.push({ name: variant.name, flows: tps })
+      process.stdout.write(`  ${variant.name}: ${tps.toFixed(0)} flows/s\n`)
     }
     const floor = rows[0].flows
     process.stdout.write(`\npgbench, ${clients} clients, ${seconds} s each, prepared statements\n`)

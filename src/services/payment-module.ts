@@ -65,6 +65,7 @@ import {
   LockedPayment,
   lockPayment,
   movementStatus,
+  STALE_PENDING_MS,
   recomputeCollection,
   releaseIdempotencyRecords,
   UnsettledOperation,
@@ -126,9 +127,6 @@ type CaptureInput = CreateCaptureDTO & WithIdempotencyKey & { created_by?: strin
 type RefundInput = CreateRefundDTO & WithIdempotencyKey
 
 type MovementKind = "capture" | "refund"
-
-/** After this long a pending movement's process is presumed dead and its outcome unknown. */
-const STALE_PENDING_MS = 60_000
 
 export type ReconciliationReport = {
   /** movements (or cancels) the provider confirmed */

@@ -226,3 +226,18 @@ export async function findPaymentWithMovement(
   )
   return row
 }
+
+/**
+ * The checkout path's statements, for tools that replay the module's flow
+ * outside Node (bench/pgbench/lower-bound.ts), so that they run exactly
+ * what the module sends.
+ */
+export const CHECKOUT_STATEMENTS = {
+  createCollections: INSERT_COLLECTIONS,
+  collectionCurrency: COLLECTION_CURRENCY,
+  createSession: INSERT_SESSION,
+  sessionWithPayment: SESSION_WITH_PAYMENT,
+  authorize: AUTHORIZE,
+  reserve: RESERVE,
+  settle: SETTLE,
+}

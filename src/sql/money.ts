@@ -17,6 +17,9 @@ import { notFound, unexpectedState } from "../utils/errors"
 /** How long a money movement waits for a competing one before giving up. */
 export const LOCK_TIMEOUT = "5s"
 
+/** After this long a pending movement's process is presumed dead and its outcome unknown. */
+export const STALE_PENDING_MS = 60_000
+
 export type LockedPayment = {
   id: string
   amount: string
