@@ -14,6 +14,7 @@
 // long as its tables stay compatible with Medusa's (a drop-in replacement
 // must), and for the floor's reduced tables.
 import { Client } from "pg"
+import { withClient } from "./pg"
 
 // `g` is the generate_series value; ids look like ULIDs ("00SEED" + 20
 // digits = 26 chars) and sort before ids made today, as earlier rows would.
@@ -161,24 +162,8 @@ function insertSql(spec: Spec, cols: Column[]): string {
  * happen here: one VACUUM (ANALYZE) per table, then a CHECKPOINT.
  */
 async function settleBulkLoad(dbUrl: string, tables: string[]): Promise<void> {
-  await Promise.all(
-    tables.map(async (table) => {
-      const t = new Client({ connectionString: dbUrl })
-      await t.connect()
-      try {
-        await t.query(`VACUUM (ANALYZE) ${table}`)
-      } finally {
-        await t.end()
-      }
-    })
-  )
-  const c = new Client({ connectionString: dbUrl })
-  await c.connect()
-  try {
-    await c.query("CHECKPOINT")
-  } finally {
-    await c.end()
-  }
+  await Promise.all(tables.map((table) => withClient(dbUrl, (c) => c.query(`VACUUM (ANALYZE) ${table}`))))
+  await withClient(dbUrl, (c) => c.query("CHECKPOINT"))
 }
 
 /**
@@ -187,46 +172,42 @@ async function settleBulkLoad(dbUrl: string, tables: string[]): Promise<void> {
  */
 export async function topUpPayments(dbUrl: string, target: number): Promise<{ inserted: number; ms: number }> {
   const t0 = Date.now()
-  const c = new Client({ connectionString: dbUrl })
-  await c.connect()
-  let from: number, to: number
-  const statements: { table: string; sql: string }[] = []
-  try {
+  const plan = await withClient(dbUrl, async (c) => {
     const have = Number((await c.query("SELECT count(*) AS n FROM payment")).rows[0].n)
-    if (target - have <= 0) return { inserted: 0, ms: Date.now() - t0 }
+    if (target - have <= 0) return null
     // continue numbering after earlier seeds
     const seeded = Number((await c.query(`SELECT count(*) AS n FROM payment WHERE id LIKE 'pay\\_00SEED%'`)).rows[0].n)
-    from = seeded + 1
-    to = seeded + (target - have)
+    const from = seeded + 1
+    const to = seeded + (target - have)
+    const statements: { table: string; sql: string }[] = []
     for (const spec of SPECS) {
       if (spec.optional && !(await tableExists(c, spec.table))) continue
       statements.push({ table: spec.table, sql: insertSql(spec, await columnsOf(c, spec.table)).replace(/\$N/g, String(to)) })
     }
-  } finally {
-    await c.end()
-  }
+    return { from, to, statements }
+  })
+  if (!plan) return { inserted: 0, ms: Date.now() - t0 }
+  const { from, to, statements } = plan
   // One connection per table, in parallel: with the foreign-key triggers off
   // (below) the tables do not depend on each other, and index maintenance of
   // five tables spreads over the cores.
   await Promise.all(
-    statements.map(async ({ sql }) => {
-      const t = new Client({ connectionString: dbUrl })
-      await t.connect()
-      try {
-        await t.query("BEGIN")
-        // Rows are consistent by construction, so the per-row foreign-key
-        // triggers are skipped (superuser only); they would double the time.
-        await t.query("SET LOCAL session_replication_role = replica")
-        await t.query("SET LOCAL synchronous_commit = off")
-        await t.query(sql, [from, to])
-        await t.query("COMMIT")
-      } catch (e) {
-        await t.query("ROLLBACK").catch(() => {})
-        throw e
-      } finally {
-        await t.end()
-      }
-    })
+    statements.map(({ sql }) =>
+      withClient(dbUrl, async (t) => {
+        try {
+          await t.query("BEGIN")
+          // Rows are consistent by construction, so the per-row foreign-key
+          // triggers are skipped (superuser only); they would double the time.
+          await t.query("SET LOCAL session_replication_role = replica")
+          await t.query("SET LOCAL synchronous_commit = off")
+          await t.query(sql, [from, to])
+          await t.query("COMMIT")
+        } catch (e) {
+          await t.query("ROLLBACK").catch(() => {})
+          throw e
+        }
+      })
+    )
   )
   await settleBulkLoad(dbUrl, [...new Set(statements.map((s) => s.table))])
   return { inserted: to - from + 1, ms: Date.now() - t0 }
