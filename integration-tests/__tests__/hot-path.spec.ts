@@ -104,7 +104,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     })
   })
 
-  it("finds a stale pending movement before reserving the next one, without scanning when none is pending", async () => {
+  it("counts pending movements on the payment, and finds a stale one before reserving the next", async () => {
     const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 30 })
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 30, data: {} })
     const payment = (await service.authorizePaymentSession(session.id, {}))!
