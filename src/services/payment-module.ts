@@ -82,8 +82,10 @@ import {
   ReserveVerdict,
   Settled,
   settleMovement,
+  recordProviderRounding,
 } from "../sql/hot-path"
 import { newId, rowToDto } from "../sql/rows"
+import type { AmountSent } from "../types"
 import { MoneyMovementStatus } from "../types/money-movement-status"
 import {
   assertCurrencyPrecision,
@@ -141,7 +143,13 @@ export type ReconciliationReport = {
 type Reserved = { verdict: ReserveVerdict; replayedId?: string | null }
 
 /** The payment fields a provider call needs. */
-type MovingPayment = { id: string; provider_id: string; currency_code: string; data: Record<string, unknown> | null }
+type MovingPayment = {
+  id: string
+  payment_collection_id: string
+  provider_id: string
+  currency_code: string
+  data: Record<string, unknown> | null
+}
 
 /** Rolls back a caller's key claimed for a reservation that the database then refused. */
 class ReservationRefused extends Error {
@@ -712,6 +720,8 @@ export default class PaymentModuleService
       }
       const payment = rowToDto<PaymentDTO>(Payment, authorized.payment!)
       if (authorized.verdict === "created") {
+        const asked = storedAmount(authorized.payment!.raw_amount, authorized.payment!.amount).toFixed()
+        await this.recordProviderRounding("authorization", payment.id, authorized.payment as MovingPayment, asked, result, sharedContext)
         this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
         this.recordEvents(CommonEvents.UPDATED, "payment_session", [session], sharedContext)
         if (authorized.capture_id) {
@@ -925,19 +935,44 @@ export default class PaymentModuleService
    * settle makes the request a CONFLICT). Refusals become MedusaErrors here.
    */
   private async reserve(reservation: Reservation, sharedContext: Context): Promise<Reserved> {
-    for (let attempt = 0; ; attempt++) {
+    let reconciled = false
+    for (;;) {
       const reserved = reservation.idempotencyKey
         ? await this.reserveUnderKey(reservation, sharedContext)
         : { verdict: await reserveMovement(reservation, sharedContext) }
       if (reserved.replayedId !== undefined) return reserved
       const { verdict } = reserved
       if (verdict.verdict === "created" || verdict.verdict === "noop") return reserved
-      if (verdict.verdict === "reconcile" && attempt === 0) {
+      if (verdict.verdict === "reconcile" && !reconciled) {
+        reconciled = true
         await this.reconcilePayments({ payment_id: reservation.paymentId }, sharedContext)
+        continue
+      }
+      if (verdict.verdict === "too_precise" && reservation.requestedAmount === undefined) {
+        reservation = this.roundedToCurrency(reservation, verdict.currency_code!)
         continue
       }
       throw this.refusal(reservation, verdict)
     }
+  }
+
+  /**
+   * Medusa's totals carry more decimals than money can (taxes are not
+   * rounded: 9.99 + 8.25 % is 10.814175 USD), and Medusa's module accepts
+   * them. Only whole minor units can move, so an amount finer than its
+   * currency is rounded half up to it, as Medusa's module compares it; the
+   * movement records what moves. Asked only after the database answered
+   * `too_precise` (it knows the currency), so exact amounts cost nothing.
+   */
+  private roundedToCurrency(reservation: Reservation, currencyCode: string): Reservation {
+    const requested = reservation.amount!
+    const rounded = roundToCurrency(requested, currencyCode)
+    if (rounded.lte(0)) {
+      throw invalidData(
+        `The ${reservation.kind} amount ${requested} is less than the smallest unit of ${currencyCode.toUpperCase()}: nothing can move.`
+      )
+    }
+    return { ...reservation, amount: rounded.toFixed(), requestedAmount: requested }
   }
 
   /**
@@ -970,7 +1005,7 @@ export default class PaymentModuleService
     const claim = await this.claimIdempotencyKey(
       reservation.kind,
       key,
-      `${reservation.paymentId}:${reservation.amount ?? "rest"}`,
+      `${reservation.paymentId}:${reservation.requestedAmount ?? reservation.amount ?? "rest"}`,
       sharedContext
     )
     if (claim.replayed) {
@@ -1047,12 +1082,14 @@ export default class PaymentModuleService
       context: { idempotency_key: movement.id },
     }
     let providerData: Record<string, unknown> | undefined
+    let answer: AmountSent | undefined
     try {
       const result =
         kind === "capture"
           ? await this.callProvider(payment.provider_id, "capturePayment", input as any)
           : await this.callProvider(payment.provider_id, "refundPayment", input)
       providerData = result?.data
+      answer = result as AmountSent | undefined
     } catch (error) {
       if (isOutcomeUnknown(error)) {
         await this.markMovementUnknown_(kind, movement.id, sharedContext)
@@ -1068,7 +1105,36 @@ export default class PaymentModuleService
     if (settled.payment_updated) {
       this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment], sharedContext)
     }
+    await this.recordProviderRounding(kind, movement.id, payment, input.amount, answer, sharedContext)
     return settled
+  }
+
+  /**
+   * The ledger's `provider_rounding` entry when the provider reports
+   * (`amount_sent`) that it asked its service for another amount than the
+   * module's: what Medusa's figures say and what moved differ by that much.
+   */
+  private async recordProviderRounding(
+    subject: "authorization" | "capture" | "refund",
+    subjectId: string,
+    payment: { id: string; payment_collection_id: string; provider_id: string; currency_code: string },
+    asked: string,
+    answer: (AmountSent & { data?: Record<string, unknown> }) | undefined,
+    sharedContext: Context
+  ): Promise<void> {
+    if (!answer?.amount_sent) return
+    const reference = answer.data?.id
+    await recordProviderRounding(
+      {
+        subject,
+        subjectId,
+        payment,
+        asked,
+        sent: answer.amount_sent,
+        providerReference: typeof reference === "string" ? reference : null,
+      },
+      sharedContext
+    )
   }
 
   @InjectTransactionManager()

@@ -1,4 +1,5 @@
 import { Context } from "@medusajs/framework/types"
+import { MathBN } from "@medusajs/framework/utils"
 import { LOCK_TIMEOUT } from "./money"
 import { inTransaction, run, statement } from "./statement"
 
@@ -155,6 +156,8 @@ export type Reservation = {
   movementId: string
   /** exact decimal string; null: whatever is left */
   amount: string | null
+  /** the caller's amount when `amount` is it rounded to the currency (keys fingerprint the request as sent) */
+  requestedAmount?: string | null
   status: "pending" | "succeeded"
   createdBy?: string | null
   note?: string | null
@@ -202,6 +205,45 @@ export async function settleMovement(
     !inTransaction(sharedContext),
   ])
   return row
+}
+
+const APPEND_LEDGER_ENTRY = statement(
+  "append_ledger_entry",
+  `SELECT payment_ledger_append($1, $2, $3, $4, $5, $6, $7, $8::numeric, null, null, null, null, null, null, $9)`
+)
+
+/**
+ * What the provider asked its service for differed from the module's amount
+ * (a store total finer than the currency, rounded to what can move): one
+ * `provider_rounding` entry whose amount is `sent - asked`, so the books
+ * explain every fraction between Medusa's figures and the provider's.
+ * Written only when there is a difference, as its own statement.
+ */
+export async function recordProviderRounding(
+  entry: {
+    subject: "authorization" | "capture" | "refund"
+    subjectId: string
+    payment: { id: string; payment_collection_id: string; provider_id: string; currency_code: string }
+    asked: string
+    sent: string
+    providerReference: string | null
+  },
+  sharedContext: Context
+): Promise<void> {
+  const difference = MathBN.sub(entry.sent, entry.asked)
+  if (difference.isZero()) return
+  const { payment } = entry
+  await run(sharedContext, APPEND_LEDGER_ENTRY, [
+    entry.subject,
+    "provider_rounding",
+    entry.subjectId,
+    payment.id,
+    payment.payment_collection_id,
+    payment.provider_id,
+    payment.currency_code,
+    difference.toFixed(),
+    entry.providerReference,
+  ])
 }
 
 const PAYMENT_WITH_MOVEMENT = statement(

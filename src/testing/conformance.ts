@@ -40,6 +40,8 @@ export type ConformanceSession = {
   data: Data
   /** Standard units, as a decimal string. */
   amount: string
+  /** What the provider said it asked its service for (`amount_sent`), when it said. */
+  amountSent?: string
   currency: string
 }
 
@@ -90,7 +92,7 @@ export type ProviderConformanceOptions<P extends IPaymentProvider = IPaymentProv
     idempotentInitiate?: boolean
     /** capturePayment honours `amount` (standard units). Default true. */
     partialCapture?: boolean
-    /** Refuses amounts with more decimals than the currency has. Default true. */
+    /** Refuses amounts finer than the currency, or rounds them and reports `amount_sent`. Default true. */
     rejectsUnrepresentableAmounts?: boolean
   }
 }
@@ -166,6 +168,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       sessionId,
       data: result.data ?? {},
       amount: MathBN.convert(amount as string).toFixed(),
+      amountSent: (result as { amount_sent?: string }).amount_sent,
       currency,
     }
     const changed = await options.drive?.completeCustomerStep?.(provider, session)
@@ -374,22 +377,40 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       })
 
       if (capabilities.rejectsUnrepresentableAmounts) {
-        it("an amount with more decimals than the currency has is refused, not rounded", async () => {
+        it("a total with more decimals than the currency has is refused, or rounded and reported as amount_sent", async () => {
+          // Medusa's totals are not rounded (taxes): a provider either refuses
+          // them or rounds them and says what it sent, so the module can book
+          // the difference. Silently charging another amount is the defect.
           const exponent = currencyExponent(currency)
-          const tooPrecise = MathBN.add(amounts.total, MathBN.div(1, MathBN.convert(10).pow(exponent + 1))).toFixed()
-          const error = await errorOf(() => newSession(tooPrecise))
-          assert.ok(error, `initiatePayment accepted ${tooPrecise} ${currency.toUpperCase()}`)
-          assertUsefulError(error)
+          const tooPrecise = MathBN.add(amounts.total, MathBN.div(4, MathBN.convert(10).pow(exponent + 1))).toFixed()
+          let answer: ConformanceSession | undefined
+          const error = await errorOf(async () => {
+            answer = await newSession(tooPrecise)
+          })
+          if (error) {
+            assertUsefulError(error)
+            return
+          }
+          const sent = answer!.amountSent
+          assert.ok(
+            typeof sent === "string",
+            `initiatePayment accepted ${tooPrecise} ${currency.toUpperCase()} without saying what it sent (amount_sent)`
+          )
+          const minorUnit = MathBN.div(1, MathBN.convert(10).pow(exponent))
+          assert.ok(
+            MathBN.lt(MathBN.abs(MathBN.sub(sent as string, tooPrecise)), minorUnit),
+            `initiatePayment was given ${tooPrecise} and sent ${sent} ${currency.toUpperCase()}: more than rounding`
+          )
         })
 
-        it("a refund with more decimals than the currency has is refused", async () => {
+        it("a refund too small to move is refused", async () => {
           const { data } = await capturedPayment()
           const exponent = currencyExponent(currency)
-          const tooPrecise = MathBN.div(1, MathBN.convert(10).pow(exponent + 1)).toFixed()
+          const tooSmall = MathBN.div(4, MathBN.convert(10).pow(exponent + 1)).toFixed()
           const error = await errorOf(() =>
-            provider.refundPayment({ data, amount: tooPrecise, context: { idempotency_key: uniqueId("ref") } })
+            provider.refundPayment({ data, amount: tooSmall, context: { idempotency_key: uniqueId("ref") } })
           )
-          assert.ok(error, `refundPayment accepted ${tooPrecise} ${currency.toUpperCase()}`)
+          assert.ok(error, `refundPayment accepted ${tooSmall} ${currency.toUpperCase()}`)
           assertUsefulError(error)
         })
       }

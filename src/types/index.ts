@@ -17,3 +17,14 @@ export type PaymentModuleOptions = Partial<ModuleServiceInitializeOptions> & {
   provider_timeout_ms?: number
 }
 export * from "./money-movement-status"
+
+/**
+ * What a provider may add to the answer of any call that asks its service
+ * for money (initiate, update, authorize, capture, refund): the amount it
+ * really asked for, in standard units, as an exact decimal string. A store's
+ * totals can carry more decimals than money can (Medusa does not round
+ * taxes), so a provider rounds them to what its service takes; the module
+ * writes the difference into its ledger (`provider_rounding`) instead of
+ * letting it vanish. Leave it out when nothing was rounded.
+ */
+export type AmountSent = { amount_sent?: string }

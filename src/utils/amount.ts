@@ -5,7 +5,13 @@ import { currencyExponent } from "./currency"
 type Decimal = ReturnType<typeof MathBN.convert>
 
 /** bignumber.js is Medusa's, reached through MathBN so that both agree on one copy. */
-const DecimalClass = MathBN.convert(0).constructor as unknown as { isBigNumber(v: unknown): v is Decimal }
+const DecimalClass = MathBN.convert(0).constructor as unknown as {
+  isBigNumber(v: unknown): v is Decimal
+  ROUND_HALF_UP: 4
+}
+
+/** The one rounding mode of the module: half up, as PostgreSQL's `round()` and Medusa's totals. */
+export const ROUND_HALF_UP = DecimalClass.ROUND_HALF_UP
 
 const DECIMAL_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)$/
 
@@ -111,12 +117,12 @@ export function assertCurrencyPrecision(
   }
 }
 
-/** Rounds half-up to the currency's minor unit; used to compare totals, never to move money. */
+/** Rounds half-up to the currency's minor unit (what can move, and how totals compare). */
 export function roundToCurrency(
   amount: BigNumberInput | Decimal,
   currencyCode: string
 ): Decimal {
-  return MathBN.convert(amount as BigNumberInput, currencyExponent(currencyCode))
+  return MathBN.convert(amount as BigNumberInput).decimalPlaces(currencyExponent(currencyCode), ROUND_HALF_UP)
 }
 
 /** The exact decimal of a stored BigNumber column (`raw_*` wins over the numeric copy). */

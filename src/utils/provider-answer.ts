@@ -92,5 +92,12 @@ function answerProblem(answer: unknown, operation: string): string | undefined {
   if (status !== undefined && status !== null && !SESSION_STATUSES.has(status as string)) {
     return `unknown status ${JSON.stringify(status)}`
   }
+  const sent = answer.amount_sent
+  if (sent !== undefined && sent !== null && !(typeof sent === "string" && AMOUNT_SENT.test(sent))) {
+    return `amount_sent ${JSON.stringify(sent)} is not a decimal string`
+  }
   return undefined
 }
+
+/** `amount_sent` (types/index.ts `AmountSent`): a non-negative exact decimal in standard units. */
+const AMOUNT_SENT = /^\d+(\.\d+)?$/

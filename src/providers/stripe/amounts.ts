@@ -1,5 +1,5 @@
 import { MathBN, MedusaError } from "@medusajs/framework/utils"
-import { parseAmount, type Decimal } from "../../utils/amount"
+import { parseAmount, ROUND_HALF_UP, type Decimal } from "../../utils/amount"
 import { currencyExponent } from "../../utils/currency"
 
 /**
@@ -75,37 +75,63 @@ function unrepresentable(amount: Decimal, currency: string, why: string): Medusa
   )
 }
 
-/**
- * Standard units → Stripe's integer, exactly. An amount Stripe cannot carry
- * as is (too many decimals, not a multiple of the required step, too large,
- * negative) is refused: rounding here would charge or refund a different sum
- * than the one the module recorded.
- */
-export function toStripeAmount(amount: unknown, currencyCode: string): number {
-  const profile = stripeCurrencyProfile(currencyCode)
-  const decimal = parseAmount(amount)
-  const { currency, exponent, granularity, maxMinorUnits } = profile
+/** What one amount becomes on its way to Stripe. */
+export type StripeAmount = {
+  /** Stripe's integer, in its smallest unit (what goes on the wire). */
+  minorUnits: number
+  /** The same amount in standard units, exact (`"10.81"`): what Stripe will move. */
+  sent: string
+  /** The amount asked for, exact (`"10.814175"`). */
+  requested: string
+  /** `sent - requested`: negative when rounding took a fraction off, zero when nothing changed. */
+  roundingDifference: string
+}
 
-  if (decimal.lt(0)) {
-    throw unrepresentable(decimal, currency, "amounts sent to Stripe cannot be negative.")
+/**
+ * Standard units → what Stripe can take, by one rule: **round half up to the
+ * smallest step Stripe accepts** for the currency (a cent for USD, a whole
+ * yen, 0.01 KWD written as ×1000 in tens, a whole króna for ISK).
+ *
+ * Medusa computes taxes without rounding (9.99 + 8.25 % is 10.814175 USD),
+ * so a store's totals routinely carry more decimals than any card network
+ * can charge. Half up, because it is what `@medusajs/payment-stripe` does for
+ * two-decimal currencies (a customer is charged the same as with Medusa's
+ * provider), what PostgreSQL's `round()` and the module's own total
+ * comparisons do, so a collection of 10.814175 is "complete" at exactly the
+ * 10.81 Stripe was asked for. Half-even would move a half-cent case by one
+ * cent away from both. (Medusa's provider rounds the three-decimal currencies
+ * UP to the next ten; half up here: the customer is never charged more than
+ * the nearest amount to the order total.)
+ *
+ * Refused, because no rounding makes them right: negatives, anything not a
+ * finite decimal, and amounts above Stripe's maximum for the currency.
+ */
+export function stripeAmount(amount: unknown, currencyCode: string): StripeAmount {
+  const { currency, exponent, granularity, maxMinorUnits } = stripeCurrencyProfile(currencyCode)
+  const requested = parseAmount(amount)
+  if (requested.lt(0)) {
+    throw unrepresentable(requested, currency, "amounts sent to Stripe cannot be negative.")
   }
-  const minor = MathBN.mult(decimal, MathBN.convert(10).pow(exponent))
-  if (!minor.isInteger()) {
-    throw unrepresentable(
-      decimal,
-      currency,
-      `Stripe takes ${currency} with ${exponent} decimal${exponent === 1 ? "" : "s"}.`
-    )
-  }
-  if (!minor.mod(granularity).isZero()) {
-    const step = fromStripeAmount(granularity, currency)
-    throw unrepresentable(decimal, currency, `Stripe only accepts ${currency} in steps of ${step}.`)
-  }
+  const exact = MathBN.mult(requested, MathBN.convert(10).pow(exponent))
+  const steps = exact.div(granularity).integerValue(ROUND_HALF_UP)
+  const minor = steps.times(granularity)
   if (minor.gt(maxMinorUnits)) {
     const max = fromStripeAmount(maxMinorUnits, currency)
-    throw unrepresentable(decimal, currency, `Stripe's maximum is ${max} ${currency}.`)
+    throw unrepresentable(requested, currency, `Stripe's maximum is ${max} ${currency}.`)
   }
-  return minor.toNumber()
+  const minorUnits = minor.toNumber()
+  const sent = fromStripeAmount(minorUnits, currency)
+  return {
+    minorUnits,
+    sent,
+    requested: requested.toFixed(),
+    roundingDifference: MathBN.sub(sent, requested).toFixed(),
+  }
+}
+
+/** Standard units → Stripe's integer, rounded as `stripeAmount` says. */
+export function toStripeAmount(amount: unknown, currencyCode: string): number {
+  return stripeAmount(amount, currencyCode).minorUnits
 }
 
 /**

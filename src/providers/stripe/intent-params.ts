@@ -24,6 +24,16 @@ const PASSTHROUGH_FIELDS = [
 
 type IntentShapingParams = Omit<Stripe.PaymentIntentCreateParams, "amount" | "currency">
 
+/**
+ * What a provider variant fixes for its payment method (iDEAL, BLIK, OXXO…):
+ * above the store's options, below what a session's data asks for — the
+ * precedence of `@medusajs/payment-stripe`.
+ */
+export type IntentDefaults = Pick<
+  Stripe.PaymentIntentCreateParams,
+  "capture_method" | "payment_method_types" | "payment_method_options"
+>
+
 /** The customer id of the Medusa account holder, if the session has one. */
 export function stripeCustomerIdOf(context: PaymentProviderContext | undefined): string | undefined {
   const id = context?.account_holder?.data?.id
@@ -32,21 +42,25 @@ export function stripeCustomerIdOf(context: PaymentProviderContext | undefined):
 
 /**
  * Every PaymentIntent parameter except amount and currency: provider options
- * first, then what the session data asks for, then the fields we own
- * (metadata.session_id, customer) so a storefront cannot spoof them.
+ * first, then the variant's defaults, then what the session data asks for,
+ * then the fields we own (metadata.session_id, customer) so a storefront
+ * cannot spoof them.
  */
 export function buildIntentParams(
   options: ResolvedStripeOptions,
+  defaults: IntentDefaults,
   data: Record<string, unknown>,
   context: PaymentProviderContext | undefined
-): IntentShapingParams {
-  const params: Record<string, unknown> = { capture_method: options.captureMethod }
+): IntentShapingParams & { metadata: Record<string, string> } {
+  const params: Record<string, unknown> = { capture_method: options.captureMethod, ...defaults }
 
   const description = data.payment_description ?? data.description ?? options.paymentDescription
   if (typeof description === "string") {
     params.description = description
   }
-  if (options.automaticPaymentMethods) {
+  // Stripe refuses automatic payment methods beside an explicit list of
+  // types, which every variant has.
+  if (options.automaticPaymentMethods && !defaults.payment_method_types) {
     params.automatic_payment_methods = { enabled: true }
   }
   for (const field of PASSTHROUGH_FIELDS) {
@@ -72,7 +86,7 @@ export function buildIntentParams(
     ...(isPlainObject(data.metadata) ? data.metadata : {}),
     ...(typeof data.session_id === "string" ? { session_id: data.session_id } : {}),
   }
-  return params as IntentShapingParams
+  return params as IntentShapingParams & { metadata: Record<string, string> }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -38,6 +38,8 @@ export type StripeProviderOptions = {
    * Such intents map to `pending_authorization` instead of `pending`.
    */
   asyncPaymentMethodTypes?: string[]
+  /** Days an OXXO voucher stays payable (the `stripe-oxxo` variant). Default 3, as Medusa's. */
+  oxxoExpiresDays?: number
   /**
    * Where the Stripe API lives, e.g. `http://127.0.0.1:12111` for a local
    * Stripe in tests. Defaults to the real `https://api.stripe.com`.
@@ -67,6 +69,7 @@ export type ResolvedStripeOptions = {
   paymentMethodConfiguration?: string
   paymentDescription?: string
   asyncPaymentMethodTypes: string[]
+  oxxoExpiresDays: number
   api: { host: string; port: number; protocol: "http" | "https" } | undefined
   apiVersion?: string
   maxNetworkRetries: number
@@ -75,6 +78,7 @@ export type ResolvedStripeOptions = {
 }
 
 export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300
+export const DEFAULT_OXXO_EXPIRES_DAYS = 3
 
 const KNOWN_OPTIONS: ReadonlyArray<keyof StripeProviderOptions> = [
   "apiKey",
@@ -85,6 +89,7 @@ const KNOWN_OPTIONS: ReadonlyArray<keyof StripeProviderOptions> = [
   "paymentMethodConfiguration",
   "paymentDescription",
   "asyncPaymentMethodTypes",
+  "oxxoExpiresDays",
   "apiBaseUrl",
   "apiVersion",
   "maxNetworkRetries",
@@ -124,6 +129,7 @@ export function resolveStripeOptions(options: unknown): ResolvedStripeOptions {
     paymentMethodConfiguration: readOptionalString(raw.paymentMethodConfiguration, "paymentMethodConfiguration"),
     paymentDescription: readOptionalString(raw.paymentDescription, "paymentDescription"),
     asyncPaymentMethodTypes: readStringList(raw.asyncPaymentMethodTypes, "asyncPaymentMethodTypes"),
+    oxxoExpiresDays: readPositiveInteger(raw.oxxoExpiresDays, "oxxoExpiresDays", DEFAULT_OXXO_EXPIRES_DAYS),
     api: readApiBaseUrl(raw.apiBaseUrl),
     apiVersion: readOptionalString(raw.apiVersion, "apiVersion"),
     maxNetworkRetries: readNonNegativeInteger(raw.maxNetworkRetries, "maxNetworkRetries", 2),
@@ -221,6 +227,14 @@ function readPositiveNumber(value: unknown, name: string, fallback: number): num
   if (value === undefined || value === null) return fallback
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw optionError(`option \`${name}\` must be a positive number, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function readPositiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw optionError(`option \`${name}\` must be a whole number ≥ 1, got ${JSON.stringify(value)}.`)
   }
   return value
 }

@@ -40,12 +40,13 @@ import type {
 } from "@medusajs/framework/types"
 import { AbstractPaymentProvider, MedusaError } from "@medusajs/framework/utils"
 import Stripe from "stripe"
-import { parseMoneyMovement } from "../../utils/amount"
+import { parseAmount } from "../../utils/amount"
 import { normalizeCurrencyCode } from "../../utils/currency"
-import { toStripeAmount } from "./amounts"
+import type { AmountSent } from "../../types"
+import { fromStripeAmount, stripeAmount, type StripeAmount } from "./amounts"
 import { isStripeError, toProviderError } from "./errors"
 import { buildIdempotencyKey, fingerprint } from "./idempotency"
-import { buildIntentParams, stripeCustomerIdOf } from "./intent-params"
+import { buildIntentParams, stripeCustomerIdOf, type IntentDefaults } from "./intent-params"
 import {
   resolveStripeOptions,
   type ResolvedStripeOptions,
@@ -105,7 +106,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     super(cradle, options)
     this.options_ = resolveStripeOptions(options)
     this.stripe_ = createStripeClient(this.options_)
-    warnWhenWebhooksCannotBeVerified(cradle, this.options_)
+    warnWhenWebhooksCannotBeVerified(cradle, options, this.options_)
   }
 
   /** The SDK client, for stores that need a call this provider does not make. */
@@ -115,13 +116,16 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
 
   // ---------------------------------------------------------------- payments
 
-  async initiatePayment(input: InitiatePaymentInput): Promise<InitiatePaymentOutput> {
+  async initiatePayment(input: InitiatePaymentInput): Promise<InitiatePaymentOutput & AmountSent> {
     const data = input.data ?? {}
     const currency = normalizeCurrencyCode(input.currency_code)
+    const amount = stripeAmount(input.amount, currency)
+    const shaping = buildIntentParams(this.options_, this.intentDefaults(), data, input.context)
     const params: Stripe.PaymentIntentCreateParams = {
-      ...buildIntentParams(this.options_, data, input.context),
-      amount: toStripeAmount(input.amount, currency),
+      ...shaping,
+      amount: amount.minorUnits,
       currency,
+      metadata: { ...shaping.metadata, ...medusaAmountMetadata(amount) },
       expand: INTENT_EXPAND,
     }
     const key = buildIdempotencyKey(baseKey(input.context, sessionIdOf(data)), "initiate")
@@ -129,7 +133,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     const intent = await this.callKeepingDeclinedIntent("initiatePayment", key, () =>
       this.stripe_.paymentIntents.create(params, { idempotencyKey: key })
     )
-    return { id: intent.id, status: this.statusOf(intent), data: asData(intent) }
+    return { id: intent.id, status: this.statusOf(intent), data: asData(intent), amount_sent: amount.sent }
   }
 
   /**
@@ -140,14 +144,15 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * going 10 → 20 → 10 → 20 makes four distinct requests, while a retry of
    * one update (same stored data, same amount) reuses its key.
    */
-  async updatePayment(input: UpdatePaymentInput): Promise<UpdatePaymentOutput> {
+  async updatePayment(input: UpdatePaymentInput): Promise<UpdatePaymentOutput & AmountSent> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "updatePayment")
     const currency = normalizeCurrencyCode(input.currency_code)
-    const amount = toStripeAmount(input.amount, currency)
+    const rounded = stripeAmount(input.amount, currency)
+    const amount = rounded.minorUnits
 
-    if (data.amount === amount && data.currency === currency) {
-      return { status: this.statusOf(data), data }
+    if (data.amount === amount && data.currency === currency && medusaAmountOf(data) === rounded.requested) {
+      return { status: this.statusOf(data), data, amount_sent: rounded.sent }
     }
     const revision = amountRevisionOf(data) + 1
     const key = buildIdempotencyKey(
@@ -162,13 +167,13 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
         {
           amount,
           currency,
-          metadata: { medusa_amount_revision: String(revision) },
+          metadata: { medusa_amount_revision: String(revision), ...medusaAmountMetadata(rounded) },
           expand: INTENT_EXPAND,
         },
         { idempotencyKey: key }
       )
     )
-    return { status: this.statusOf(intent), data: asData(intent) }
+    return { status: this.statusOf(intent), data: asData(intent), amount_sent: rounded.sent }
   }
 
   /**
@@ -177,7 +182,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * key names the payment method, so retrying with another card after a
    * decline is a new request rather than a replay of the decline.
    */
-  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput> {
+  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput & AmountSent> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "authorizePayment")
     let intent = await this.retrieveIntent(id, "authorizePayment")
@@ -196,7 +201,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
         this.stripe_.paymentIntents.confirm(id, confirmParams, { idempotencyKey: key })
       )
     }
-    return { status: this.statusOf(intent), data: asData(intent) }
+    return { status: this.statusOf(intent), data: asData(intent), ...intentAmountSent(intent) }
   }
 
   /**
@@ -212,18 +217,19 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * (a partial capture released the rest) is not: a further capture is an
    * error, never a silent success.
    */
-  async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput> {
+  async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput & AmountSent> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "capturePayment")
     // Only the module's capture id identifies one capture; without it a
     // random key is safer than one shared by two partial captures.
     const key = buildIdempotencyKey(input.context?.idempotency_key, "capture")
     const params: Stripe.PaymentIntentCaptureParams = { expand: INTENT_EXPAND }
+    let amount: StripeAmount | undefined
 
     if (input.amount !== undefined && input.amount !== null) {
       const currency = currencyOf(data, input.currency_code, "capturePayment")
-      const requested = parseMoneyMovement(input.amount, currency, "capture amount")
-      params.amount_to_capture = toStripeAmount(requested.toFixed(), currency)
+      amount = movementAmount(input.amount, currency, "capture amount")
+      params.amount_to_capture = amount.minorUnits
       if (requestsMulticapture(data) && params.amount_to_capture < capturableOf(data)) {
         params.final_capture = false
       }
@@ -231,7 +237,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
 
     try {
       const intent = await this.stripe_.paymentIntents.capture(id, params, { idempotencyKey: key })
-      return { data: asData(intent) }
+      return { data: asData(intent), ...(amount ? { amount_sent: amount.sent } : {}) }
     } catch (error) {
       const current = await this.intentInUnexpectedState(error, id)
       if (current && isFullyCaptured(current)) {
@@ -248,11 +254,11 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * `charge_already_refunded`, are raised: swallowing them would let the
    * module record a refund that never happened.
    */
-  async refundPayment(input: RefundInput): Promise<RefundPaymentOutput> {
+  async refundPayment(input: RefundInput): Promise<RefundPaymentOutput & AmountSent> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "refundPayment")
     const currency = currencyOf(data, input.currency_code, "refundPayment")
-    const amount = parseMoneyMovement(input.amount, currency, "refund amount")
+    const amount = movementAmount(input.amount, currency, "refund amount")
     // As for captures: two refunds must never share a key, so no fallback id.
     const key = buildIdempotencyKey(input.context?.idempotency_key, "refund")
     const sessionId = sessionIdOf(data)
@@ -261,13 +267,13 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       this.stripe_.refunds.create(
         {
           payment_intent: id,
-          amount: toStripeAmount(amount.toFixed(), currency),
+          amount: amount.minorUnits,
           metadata: sessionId ? { session_id: sessionId } : undefined,
         },
         { idempotencyKey: key }
       )
     )
-    return { data: { ...data, refunds: withRefund(data.refunds, refund) } }
+    return { data: { ...data, refunds: withRefund(data.refunds, refund) }, amount_sent: amount.sent }
   }
 
   async cancelPayment(input: CancelPaymentInput): Promise<CancelPaymentOutput> {
@@ -450,6 +456,11 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
 
   // ---------------------------------------------------------------- helpers
 
+  /** What a variant fixes on every intent it creates (variants.ts); the card provider fixes nothing. */
+  protected intentDefaults(): IntentDefaults {
+    return {}
+  }
+
   protected statusOf(intent: Data | Stripe.PaymentIntent): PaymentSessionStatus {
     return sessionStatusFromIntent(intent as Data, this.options_.asyncPaymentMethodTypes)
   }
@@ -571,13 +582,18 @@ function createStripeClient(options: ResolvedStripeOptions): Stripe {
   return new Stripe(options.apiKey, config)
 }
 
+/** The variants share one options object: one warning for all of them, as Medusa's. */
+const warnedOptions = new WeakSet<object>()
+
 function warnWhenWebhooksCannotBeVerified(
   cradle: Record<string, unknown>,
+  rawOptions: object,
   options: ResolvedStripeOptions
 ): void {
-  if (options.webhookSecrets.length > 0) {
+  if (options.webhookSecrets.length > 0 || warnedOptions.has(rawOptions)) {
     return
   }
+  warnedOptions.add(rawOptions)
   let logger: { warn(message: string): void } | undefined
   try {
     logger = cradle.logger as typeof logger
@@ -623,6 +639,45 @@ function currencyOf(data: Data, requested: string | undefined, operation: string
     )
   }
   return currency
+}
+
+/**
+ * Medusa's own amount beside the one Stripe was sent: in the intent's
+ * metadata, so the session data, Stripe's dashboard and its webhooks all
+ * carry both (`amount` 1081 and `medusa_amount` "10.814175").
+ */
+function medusaAmountMetadata(amount: StripeAmount): Record<string, string> {
+  return { medusa_amount: amount.requested }
+}
+
+function medusaAmountOf(data: Data): string | undefined {
+  const value = (data.metadata as Data | undefined)?.medusa_amount
+  return typeof value === "string" ? value : undefined
+}
+
+/** What the intent asks the customer for, in standard units. */
+function intentAmountSent(intent: Stripe.PaymentIntent): AmountSent {
+  return typeof intent.amount === "number" && typeof intent.currency === "string"
+    ? { amount_sent: fromStripeAmount(intent.amount, intent.currency) }
+    : {}
+}
+
+/**
+ * A capture or refund: more than zero, rounded to what Stripe takes. One so
+ * small that it rounds to nothing would move no money, and is refused.
+ */
+function movementAmount(input: unknown, currency: string, field: string): StripeAmount {
+  const requested = parseAmount(input, field)
+  if (requested.lte(0)) {
+    throw invalidInput(`The ${field} must be greater than 0, got ${requested.toFixed()}.`)
+  }
+  const amount = stripeAmount(requested.toFixed(), currency)
+  if (amount.minorUnits === 0) {
+    throw invalidInput(
+      `The ${field} ${amount.requested} ${currency.toUpperCase()} is less than the smallest amount Stripe can move.`
+    )
+  }
+  return amount
 }
 
 function sessionIdOf(data: Data): string | undefined {

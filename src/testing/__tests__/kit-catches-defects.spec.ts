@@ -57,9 +57,9 @@ describe("the conformance kit catches broken providers", () => {
     ])
   })
 
-  it("fails a provider that rounds amounts instead of refusing them", () => {
+  it("fails a provider that rounds amounts without saying what it sent", () => {
     expect(failedBySuite["rounds-amounts"]).toEqual([
-      "an amount with more decimals than the currency has is refused, not rounded",
+      "a total with more decimals than the currency has is refused, or rounded and reported as amount_sent",
     ])
   })
 

@@ -1,5 +1,5 @@
 import { MedusaError } from "@medusajs/framework/utils"
-import { fromStripeAmount, stripeCurrencyProfile, toStripeAmount } from "../amounts"
+import { fromStripeAmount, stripeAmount, stripeCurrencyProfile, toStripeAmount } from "../amounts"
 
 function rejection(amount: unknown, currency: string): MedusaError {
   try {
@@ -10,7 +10,7 @@ function rejection(amount: unknown, currency: string): MedusaError {
   throw new Error(`expected ${String(amount)} ${currency} to be rejected`)
 }
 
-describe("toStripeAmount: standard units → Stripe's integer, exactly", () => {
+describe("toStripeAmount: standard units → Stripe's integer, exact where Stripe can carry it", () => {
   it.each([
     // two-decimal currencies
     [10, "usd", 1000],
@@ -46,20 +46,46 @@ describe("toStripeAmount: standard units → Stripe's integer, exactly", () => {
   })
 
   it.each([
-    // Medusa's getSmallestUnit rounds these; we refuse them.
-    ["5.124", "kwd", "steps of 0.01"],
-    ["5.126", "kwd", "steps of 0.01"],
-    ["2.675", "usd", "2 decimals"],
-    ["0.005", "usd", "2 decimals"],
-    ["100.5", "jpy", "0 decimals"],
-    ["1.5", "mga", "0 decimals"],
-    ["1.5", "isk", "steps of 1"],
-    ["1.234", "iqd", "2 decimals"], // ISO 3 decimals, Stripe 2
-    ["1.2345", "clf", "2 decimals"], // ISO 4 decimals, Stripe 2
+    // Medusa's untaxed-rounded totals: half up to what Stripe takes
+    ["10.814175", "usd", 1081], // 9.99 + 8.25 % tax
+    ["2.675", "usd", 268], // exactly half a cent: up
+    ["2.674999", "usd", 267],
+    ["0.005", "usd", 1],
+    ["0.004999", "usd", 0],
+    ["200.129", "usd", 20013],
+    ["100.5", "jpy", 101],
+    ["100.49", "jpy", 100],
+    ["1.5", "mga", 2], // ISO 2 decimals, Stripe 0
+    ["5.124", "kwd", 5120], // Stripe takes KWD in steps of 0.01 (×1000 in tens)
+    ["5.125", "kwd", 5130],
+    ["5.12437", "kwd", 5120],
+    ["1.5", "isk", 200], // whole krónur, written ×100
+    ["1.49", "isk", 100],
+    ["1.234", "iqd", 123], // ISO 3 decimals, Stripe 2
+    ["1.2345", "clf", 123], // ISO 4 decimals, Stripe 2
+    ["999999.994", "usd", 99999999],
+  ])("rounds %p %s half up to %p", (amount, currency, expected) => {
+    expect(toStripeAmount(amount, currency)).toBe(expected)
+  })
+
+  it("says what was sent beside what was asked, and the difference", () => {
+    expect(stripeAmount("10.814175", "usd")).toEqual({
+      minorUnits: 1081,
+      sent: "10.81",
+      requested: "10.814175",
+      roundingDifference: "-0.004175",
+    })
+    expect(stripeAmount("5.125", "kwd")).toMatchObject({ minorUnits: 5130, sent: "5.13", roundingDifference: "0.005" })
+    expect(stripeAmount("12.50", "usd")).toMatchObject({ sent: "12.5", requested: "12.5", roundingDifference: "0" })
+  })
+
+  it.each([
+    ["999999.995", "usd", "maximum is 999999.99"], // rounds to 100000000, one cent over
     ["1000000", "usd", "maximum is 999999.99"],
     ["100000000", "jpy", "maximum is 99999999"],
     ["100000", "kwd", "maximum is 99999.99"],
     ["-1", "usd", "cannot be negative"],
+    ["-0.001", "usd", "cannot be negative"],
   ])("refuses %p %s (%s)", (amount, currency, reason) => {
     const error = rejection(amount, currency)
     expect(error).toBeInstanceOf(MedusaError)
@@ -69,8 +95,8 @@ describe("toStripeAmount: standard units → Stripe's integer, exactly", () => {
   })
 
   it("names the amount and currency when refusing", () => {
-    expect(rejection("5.124", "KWD").message).toBe(
-      "The amount 5.124 KWD cannot be sent to Stripe: Stripe only accepts KWD in steps of 0.01."
+    expect(rejection("1000000", "USD").message).toBe(
+      "The amount 1000000 USD cannot be sent to Stripe: Stripe's maximum is 999999.99 USD."
     )
   })
 

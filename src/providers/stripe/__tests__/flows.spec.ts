@@ -248,12 +248,25 @@ describe("Stripe provider against the local Stripe, through the official SDK", (
       ).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: expect.stringMatching(/Stripe refundPayment failed: .+/) })
     })
 
-    it("refuses an amount Stripe cannot represent before calling Stripe", async () => {
+    it("refuses an amount that rounds to nothing before calling Stripe", async () => {
       const { intent } = await authorized("5")
       const captured = (await provider.capturePayment({ data: intent, context: { idempotency_key: nextId("capt") } })).data!
+      const refundsBefore = harness.localStripe.app.store.refunds.size
       await expect(
-        provider.refundPayment({ data: captured, amount: "0.005", context: { idempotency_key: nextId("ref") } })
-      ).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: expect.stringContaining("0.005") })
+        provider.refundPayment({ data: captured, amount: "0.004", context: { idempotency_key: nextId("ref") } })
+      ).rejects.toMatchObject({
+        type: MedusaError.Types.INVALID_DATA,
+        message: expect.stringContaining("0.004 USD is less than the smallest amount Stripe can move"),
+      })
+      expect(harness.localStripe.app.store.refunds.size).toBe(refundsBefore)
+    })
+
+    it("rounds a refund finer than a cent half up, and says what it sent", async () => {
+      const { intent } = await authorized("5")
+      const captured = (await provider.capturePayment({ data: intent, context: { idempotency_key: nextId("capt") } })).data!
+      const refunded = await provider.refundPayment({ data: captured, amount: "1.005", context: { idempotency_key: nextId("ref") } })
+      expect(refunded.amount_sent).toBe("1.01")
+      expect((refunded.data!.refunds as { amount: number }[]).at(-1)!.amount).toBe(101)
     })
   })
 
@@ -320,11 +333,24 @@ describe("Stripe provider against the local Stripe, through the official SDK", (
       }
     })
 
-    it("refuses an amount Stripe cannot represent", async () => {
+    it("rounds an amount Stripe cannot carry half up to its step, keeping Medusa's amount in the metadata", async () => {
       const session = await initiate("10", "kwd")
+      const updated = await provider.updatePayment({ amount: "5.124", currency_code: "kwd", data: session.data, context: {} })
+      expect(updated.amount_sent).toBe("5.12")
+      expect(updated.data).toMatchObject({ amount: 5120, currency: "kwd", metadata: { medusa_amount: "5.124" } })
+      // The same Medusa amount again: nothing to send.
+      const again = await provider.updatePayment({ amount: "5.124", currency_code: "kwd", data: updated.data, context: {} })
+      expect(again.data).toBe(updated.data)
+    })
+
+    it("refuses what no rounding makes right: above Stripe's maximum, negative", async () => {
+      const session = await initiate("10", "usd")
       await expect(
-        provider.updatePayment({ amount: "5.124", currency_code: "kwd", data: session.data, context: {} })
-      ).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: expect.stringContaining("5.124 KWD") })
+        provider.updatePayment({ amount: "1000000", currency_code: "usd", data: session.data, context: {} })
+      ).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: expect.stringContaining("Stripe's maximum is 999999.99 USD") })
+      await expect(
+        provider.updatePayment({ amount: "-1", currency_code: "usd", data: session.data, context: {} })
+      ).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: expect.stringContaining("cannot be negative") })
     })
   })
 

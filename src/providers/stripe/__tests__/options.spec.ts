@@ -23,6 +23,7 @@ describe("Stripe provider options", () => {
       paymentMethodConfiguration: undefined,
       paymentDescription: undefined,
       asyncPaymentMethodTypes: [],
+      oxxoExpiresDays: 3,
       api: undefined,
       apiVersion: undefined,
       maxNetworkRetries: 2,
