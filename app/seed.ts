@@ -41,7 +41,34 @@ export const SEED = {
   productHandle: "payment-plus-t-shirt",
   productPrice: 25,
   publishableKey: "Webshop",
-}
+  /**
+   * Two regions with a tax rate, so the demo shows what Medusa's unrounded
+   * taxes do to payments: 9.99 USD + 8.25 % is a cart of 10.814175 USD,
+   * which Stripe can only charge as 10.81; and 9.99 CHF with 8.1 % VAT
+   * included. Their product is digital (no shipping), so the cart's total
+   * is exactly the price and its tax.
+   */
+  taxRegions: [
+    {
+      key: "us",
+      region: "United States",
+      currency: "usd",
+      country: "us",
+      rate: { rate: 8.25, code: "US-SALES", name: "Sales tax" },
+      isTaxInclusive: false,
+    },
+    {
+      key: "inclusive",
+      region: "Switzerland",
+      currency: "chf",
+      country: "ch",
+      rate: { rate: 8.1, code: "CH-VAT", name: "MWST" },
+      isTaxInclusive: true,
+    },
+  ],
+  digitalProductHandle: "payment-plus-e-book",
+  digitalProductPrice: 9.99,
+} as const
 
 type Outcome = "created" | "found" | "updated"
 export type SeedResult = {
@@ -57,6 +84,15 @@ export type SeedResult = {
   currency_code: string
   country_code: string
   payment_providers: string[]
+  /** The taxed regions (SEED.taxRegions) and the digital product sold in them. */
+  tax: {
+    variant_id: string
+    price: number
+    regions: Record<
+      (typeof SEED.taxRegions)[number]["key"],
+      { region_id: string; currency_code: string; country_code: string; rate: number; is_tax_inclusive: boolean }
+    >
+  }
   steps: { item: string; outcome: Outcome; id: string }[]
 }
 
@@ -70,11 +106,13 @@ export default async function seed({ container }: ExecArgs): Promise<void> {
 
   const salesChannel = await ensureSalesChannel(container, note)
   await ensureStoreSettings(container, salesChannel.id, note)
-  const region = await ensureRegion(container, note)
+  const region = await ensureRegion(container, { name: SEED.region, currency: SEED.currency, countries: SEED.countries }, note)
   await ensureTaxRegions(container, note)
+  const taxed = await ensureTaxedRegions(container, note)
   const location = await ensureStockLocation(container, salesChannel.id, note)
   const shippingOption = await ensureShipping(container, location.id, region.id, note)
   const product = await ensureProduct(container, salesChannel.id, location.id, note)
+  const digital = await ensureDigitalProduct(container, salesChannel.id, note)
   const publishableKey = await ensurePublishableKey(container, salesChannel.id, note)
   const admin = await ensureAdminUser(container, note)
 
@@ -90,7 +128,8 @@ export default async function seed({ container }: ExecArgs): Promise<void> {
     admin_password: admin.password,
     currency_code: SEED.currency,
     country_code: "de",
-    payment_providers: SEED.paymentProviders,
+    payment_providers: [...SEED.paymentProviders],
+    tax: { variant_id: digital.variantId, price: SEED.digitalProductPrice, regions: taxed },
     steps,
   }
   const output = process.env.SEED_OUTPUT || path.join(process.cwd(), ".data", "store", "seed.json")
@@ -119,7 +158,8 @@ async function ensureStoreSettings(container: MedusaContainer, salesChannelId: s
   const stores = container.resolve(Modules.STORE)
   const [store] = await stores.listStores({}, { relations: ["supported_currencies"] })
   const currencies = (store.supported_currencies ?? []).map((c) => c.currency_code)
-  if (currencies.includes(SEED.currency) && store.default_sales_channel_id === salesChannelId) {
+  const wanted = [SEED.currency, ...SEED.taxRegions.map((r) => r.currency)]
+  if (wanted.every((code) => currencies.includes(code)) && store.default_sales_channel_id === salesChannelId) {
     note("store currencies / default channel", "found", store.id)
     return
   }
@@ -129,7 +169,7 @@ async function ensureStoreSettings(container: MedusaContainer, salesChannelId: s
       update: {
         supported_currencies: [
           { currency_code: SEED.currency, is_default: true },
-          ...currencies
+          ...[...new Set([...currencies, ...wanted])]
             .filter((code) => code !== SEED.currency)
             .map((currency_code) => ({ currency_code })),
         ],
@@ -140,12 +180,14 @@ async function ensureStoreSettings(container: MedusaContainer, salesChannelId: s
   note("store currencies / default channel", "updated", store.id)
 }
 
-async function ensureRegion(container: MedusaContainer, note: Note) {
+type RegionSpec = { name: string; currency: string; countries: readonly string[]; isTaxInclusive?: boolean }
+
+async function ensureRegion(container: MedusaContainer, spec: RegionSpec, note: Note) {
   const query = container.resolve(ContainerRegistrationKeys.QUERY)
   const { data } = await query.graph({
     entity: "region",
     fields: ["id", "name", "payment_providers.id"],
-    filters: { name: SEED.region },
+    filters: { name: spec.name },
   })
   const existing = data[0]
   if (existing) {
@@ -159,9 +201,9 @@ async function ensureRegion(container: MedusaContainer, note: Note) {
           update: { payment_providers: [...new Set([...enabled, ...SEED.paymentProviders])] as string[] },
         },
       })
-      note(`region ${SEED.region} (+${missing.join(", ")})`, "updated", existing.id)
+      note(`region ${spec.name} (+${missing.join(", ")})`, "updated", existing.id)
     } else {
-      note(`region ${SEED.region}`, "found", existing.id)
+      note(`region ${spec.name}`, "found", existing.id)
     }
     return existing
   }
@@ -169,22 +211,53 @@ async function ensureRegion(container: MedusaContainer, note: Note) {
     input: {
       regions: [
         {
-          name: SEED.region,
-          currency_code: SEED.currency,
-          countries: SEED.countries,
-          payment_providers: SEED.paymentProviders,
+          name: spec.name,
+          currency_code: spec.currency,
+          countries: [...spec.countries],
+          payment_providers: [...SEED.paymentProviders],
+          ...(spec.isTaxInclusive ? { is_tax_inclusive: true } : {}),
         },
       ],
     },
   })
-  note(`region ${SEED.region} (${SEED.paymentProviders.join(", ")})`, "created", result[0].id)
+  note(`region ${spec.name} (${spec.currency}, ${SEED.paymentProviders.join(", ")})`, "created", result[0].id)
   return result[0]
+}
+
+/** The regions of SEED.taxRegions, each with its country's tax rate. */
+async function ensureTaxedRegions(container: MedusaContainer, note: Note): Promise<SeedResult["tax"]["regions"]> {
+  const tax = container.resolve(Modules.TAX)
+  const regions = {} as SeedResult["tax"]["regions"]
+  for (const spec of SEED.taxRegions) {
+    const region = await ensureRegion(
+      container,
+      { name: spec.region, currency: spec.currency, countries: [spec.country], isTaxInclusive: spec.isTaxInclusive },
+      note
+    )
+    const [existing] = (await tax.listTaxRegions({ country_code: spec.country })).filter((r) => !r.parent_id)
+    if (existing) {
+      note(`tax region ${spec.country} (${spec.rate.rate} %)`, "found", existing.id)
+    } else {
+      const { result } = await createTaxRegionsWorkflow(container).run({
+        input: [{ country_code: spec.country, provider_id: "tp_system", default_tax_rate: { ...spec.rate } }],
+      })
+      note(`tax region ${spec.country} (${spec.rate.rate} %)`, "created", result[0].id)
+    }
+    regions[spec.key] = {
+      region_id: region.id,
+      currency_code: spec.currency,
+      country_code: spec.country,
+      rate: spec.rate.rate,
+      is_tax_inclusive: spec.isTaxInclusive,
+    }
+  }
+  return regions
 }
 
 async function ensureTaxRegions(container: MedusaContainer, note: Note) {
   const tax = container.resolve(Modules.TAX)
   // Country-level regions only (province regions have a parent).
-  const existing = (await tax.listTaxRegions({ country_code: SEED.countries })).filter((r) => !r.parent_id)
+  const existing = (await tax.listTaxRegions({ country_code: [...SEED.countries] })).filter((r) => !r.parent_id)
   const have = new Set(existing.map((r) => r.country_code))
   const missing = SEED.countries.filter((c) => !have.has(c))
   if (!missing.length) {
@@ -357,6 +430,43 @@ async function ensureProduct(
   }
   note(`product (${SEED.productPrice} ${SEED.currency}, 1,000,000 in stock)`, "created", product.id)
   return { id: product.id, variantId: variants[0].id as string }
+}
+
+/** A product without shipping (no shipping profile, no inventory), priced in every seeded currency. */
+async function ensureDigitalProduct(container: MedusaContainer, salesChannelId: string, note: Note) {
+  const products = container.resolve(Modules.PRODUCT)
+  const [existing] = await products.listProducts({ handle: SEED.digitalProductHandle }, { relations: ["variants"] })
+  if (existing) {
+    note("digital product", "found", existing.id)
+    return { id: existing.id, variantId: existing.variants[0].id }
+  }
+  const currencies = [SEED.currency, ...SEED.taxRegions.map((r) => r.currency)]
+  const { result } = await createProductsWorkflow(container).run({
+    input: {
+      products: [
+        {
+          title: "Payment Plus e-book",
+          handle: SEED.digitalProductHandle,
+          description: "A download: no shipping, so a cart's total is its price and its tax.",
+          status: ProductStatus.PUBLISHED,
+          options: [{ title: "Format", values: ["PDF"] }],
+          variants: [
+            {
+              title: "PDF",
+              sku: "PP-EBOOK-PDF",
+              manage_inventory: false,
+              options: { Format: "PDF" },
+              prices: currencies.map((currency_code) => ({ amount: SEED.digitalProductPrice, currency_code })),
+            },
+          ],
+          sales_channels: [{ id: salesChannelId }],
+        },
+      ],
+    },
+  })
+  const product = result[0]
+  note(`digital product (${SEED.digitalProductPrice} in ${currencies.join(", ")})`, "created", product.id)
+  return { id: product.id, variantId: product.variants[0].id }
 }
 
 async function ensurePublishableKey(container: MedusaContainer, salesChannelId: string, note: Note) {
