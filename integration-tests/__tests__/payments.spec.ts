@@ -70,7 +70,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       ["zero", 0, /greater than 0/],
       ["a negative amount", -5, /greater than 0/],
       ["NaN", NaN, /finite/],
-      ["too many decimals for USD", "10.001", /3 decimals but USD has 2/],
+      ["less than a cent", "0.004", /0.004 is less than the smallest unit of USD/],
       ["a word", "all", /decimal string/],
     ])("refuses %s and writes nothing", async (_, amount, message) => {
       const { payment } = await authorizedPayment(service)
@@ -230,12 +230,14 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
   })
 
   describe("currency precision comes from ISO 4217, not Intl", () => {
-    it("JPY has no decimals: a capture of 0.5 yen is refused, whole yen complete the collection", async () => {
+    it("JPY has no decimals: 0.4 yen is refused, 0.5 moves a whole yen, whole yen complete the collection", async () => {
       const { collection, payment } = await authorizedPayment(service, { currency_code: "jpy", amount: 5000, provider_id: MANUAL })
-      await expect(service.capturePayment({ payment_id: payment.id, amount: "0.5" })).rejects.toMatchObject({
-        message: expect.stringContaining("JPY has 0"),
+      await expect(service.capturePayment({ payment_id: payment.id, amount: "0.4" })).rejects.toMatchObject({
+        message: expect.stringContaining("less than the smallest unit of JPY"),
       })
-      await service.capturePayment({ payment_id: payment.id, amount: 5000 })
+      const first = await service.capturePayment({ payment_id: payment.id, amount: "0.5" })
+      expect(first.captures!.map((c) => c.amount)).toEqual([1])
+      await service.capturePayment({ payment_id: payment.id, amount: 4999 })
       expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
     })
 
@@ -247,8 +249,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       const clf = await authorizedPayment(service, { currency_code: "clf", amount: "2.0001" as any, provider_id: MANUAL })
       await service.capturePayment({ payment_id: clf.payment.id, amount: "1.0001" })
       expect((await service.retrievePaymentCollection(clf.collection.id)).status).toBe("partially_captured")
-      await expect(service.capturePayment({ payment_id: clf.payment.id, amount: "0.00001" })).rejects.toMatchObject({
-        message: expect.stringContaining("CLF has 4"),
+      await expect(service.capturePayment({ payment_id: clf.payment.id, amount: "0.00004" })).rejects.toMatchObject({
+        message: expect.stringContaining("less than the smallest unit of CLF"),
       })
     })
 
@@ -258,6 +260,37 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       const captured = await service.capturePayment({ payment_id: payment.id })
       expect(captured.captures!.map((c) => c.amount)).toEqual([200.13])
       expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
+    })
+
+    it("Medusa's unrounded amounts are rounded half up to the currency: the movement records what moves", async () => {
+      // 9.99 + 8.25 % tax: Medusa's refund of a returned line carries the same decimals.
+      const { collection, payment } = await authorizedPayment(service, { amount: "21.62835" as any, provider_id: MANUAL })
+      const captured = await service.capturePayment({ payment_id: payment.id, amount: "10.814175" })
+      expect(captured.captures!.map((c) => c.amount)).toEqual([10.81])
+      const second = await service.capturePayment({ payment_id: payment.id, amount: "10.814175" })
+      expect(second.captures!.map((c) => c.amount)).toEqual([10.81])
+      // 21.62 of 21.62835 moved: 21.63 at the cent, one cent still to capture.
+      expect((await service.retrievePaymentCollection(collection.id)).status).toBe("partially_captured")
+      const rest = await service.capturePayment({ payment_id: payment.id })
+      expect(rest.captures!.map((c) => c.amount)).toEqual([0.01])
+      expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
+      const refunded = await service.refundPayment({ payment_id: payment.id, amount: "10.814175" })
+      expect(refunded.refunds!.map((r) => r.amount)).toEqual([10.81])
+      const twice = await service.refundPayment({ payment_id: payment.id, amount: "10.8150" })
+      expect(twice.refunds!.map((r) => r.amount)).toEqual([10.82]) // half a cent: up (21.63 captured)
+      await expect(service.refundPayment({ payment_id: payment.id, amount: "0.001" })).rejects.toMatchObject({
+        type: MedusaError.Types.INVALID_DATA,
+      })
+    })
+
+    it("a rounded amount keeps the caller's key: the same request again is a replay, not a conflict", async () => {
+      const { payment } = await authorizedPayment(service, { amount: 50, provider_id: MANUAL })
+      const first = await service.capturePayment({ payment_id: payment.id, amount: "10.814175", idempotency_key: "cap-rounded" } as any)
+      const again = await service.capturePayment({ payment_id: payment.id, amount: "10.814175", idempotency_key: "cap-rounded" } as any)
+      expect(again.captures!.map((c) => c.id)).toEqual(first.captures!.map((c) => c.id))
+      await expect(
+        service.capturePayment({ payment_id: payment.id, amount: "10.81", idempotency_key: "cap-rounded" } as any)
+      ).rejects.toMatchObject({ type: MedusaError.Types.CONFLICT })
     })
 
     it("an exact total passed back as the capture amount is accepted (Medusa's mark-as-paid does this)", async () => {

@@ -83,6 +83,49 @@ describeWithChromium("the module with the Stripe provider against the local Stri
     expect(row.status).toBe("succeeded")
   })
 
+  const roundingEntries = (paymentId: string) =>
+    query(
+      db,
+      `SELECT subject, subject_id, raw_amount->>'value' AS amount FROM payment_ledger_entry
+        WHERE payment_id = ? AND event = 'provider_rounding' ORDER BY id`,
+      [paymentId]
+    )
+
+  it("a taxed total (10.814175 USD): Stripe is asked for 1081, the ledger books the 0.004175, a full capture completes", async () => {
+    const { collection, session } = await startCheckout(MANUAL_CAPTURE, "10.814175", "pm_card_visa")
+    expect(intentOf(session.data)).toMatchObject({ amount: 1081, metadata: { medusa_amount: "10.814175" } })
+    expect(session.amount).toBe(10.814175)
+
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    expect(await roundingEntries(payment.id)).toEqual([
+      { subject: "authorization", subject_id: payment.id, amount: "-0.004175" },
+    ])
+    const captured = await service.capturePayment({ payment_id: payment.id })
+    expect(captured.captures!.map((c) => c.amount)).toEqual([10.81])
+    expect(intentOf(payment.data)).toMatchObject({ status: "succeeded", amount_received: 1081 })
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ status: "completed", captured_amount: 10.81 })
+    // Nothing was rounded at capture: no second entry.
+    expect(await roundingEntries(payment.id)).toHaveLength(1)
+    expect(await (service as any).verifyLedger({ payment_collection_id: collection.id })).toEqual([])
+  })
+
+  it("a capture finer than Stripe's step (KWD in hundredths) books what Stripe moved beside what the module records", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "kwd", amount: "5.124" })
+    const session = await service.createPaymentSession(collection.id, {
+      provider_id: MANUAL_CAPTURE, currency_code: "kwd", amount: "5.124", data: { payment_method: "pm_card_visa" },
+    })
+    expect(intentOf(session.data).amount).toBe(5120)
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const captured = await service.capturePayment({ payment_id: payment.id })
+    const captureId = captured.captures![0].id
+    expect(captured.captures!.map((c) => c.amount)).toEqual([5.124])
+    expect(intentOf(payment.data)).toMatchObject({ amount_received: 5120 })
+    expect(await roundingEntries(payment.id)).toEqual([
+      { subject: "authorization", subject_id: payment.id, amount: "-0.004" },
+      { subject: "capture", subject_id: captureId, amount: "-0.004" },
+    ])
+  })
+
   it("runs 3-D Secure: requires_more, the challenge page approved in Chromium, then authorized", async () => {
     const { session } = await startCheckout(MANUAL_CAPTURE, "30.00", "pm_card_threeDSecure2Required")
     expect(await service.authorizePaymentSession(session.id, {})).toBeNull()
