@@ -159,7 +159,16 @@ async function ensureStoreSettings(container: MedusaContainer, salesChannelId: s
   const [store] = await stores.listStores({}, { relations: ["supported_currencies"] })
   const currencies = (store.supported_currencies ?? []).map((c) => c.currency_code)
   const wanted = [SEED.currency, ...SEED.taxRegions.map((r) => r.currency)]
-  if (wanted.every((code) => currencies.includes(code)) && store.default_sales_channel_id === salesChannelId) {
+  // Medusa applies a region's tax-inclusive preference only to region-specific
+  // prices; the product's prices are per currency, so the currency says it.
+  const inclusive = new Set<string>(SEED.taxRegions.filter((r) => r.isTaxInclusive).map((r) => r.currency))
+  const inclusiveNow = new Set(
+    (store.supported_currencies ?? []).filter((c: any) => c.is_tax_inclusive).map((c) => c.currency_code)
+  )
+  const upToDate =
+    wanted.every((code) => currencies.includes(code) && inclusiveNow.has(code) === inclusive.has(code)) &&
+    store.default_sales_channel_id === salesChannelId
+  if (upToDate) {
     note("store currencies / default channel", "found", store.id)
     return
   }
@@ -171,7 +180,7 @@ async function ensureStoreSettings(container: MedusaContainer, salesChannelId: s
           { currency_code: SEED.currency, is_default: true },
           ...[...new Set([...currencies, ...wanted])]
             .filter((code) => code !== SEED.currency)
-            .map((currency_code) => ({ currency_code })),
+            .map((currency_code) => ({ currency_code, is_tax_inclusive: inclusive.has(currency_code) })),
         ],
         default_sales_channel_id: salesChannelId,
       },
