@@ -180,11 +180,13 @@ function readTail(file, lines = 40) {
 }
 
 /** A Medusa server (`medusa start`) on `port`, resolved once /health answers. */
-async function startMedusaServer({ port, env = {}, logFile, onLine, timeoutMs } = {}) {
+/** `medusa start` in `cwd` (default: this repository, whose medusa-config.ts it then loads). */
+async function startMedusaServer({ port, env = {}, logFile, onLine, timeoutMs, cwd } = {}) {
   const proc = startProcess(process.execPath, [MEDUSA_CLI, "start", "--port", String(port)], {
     env: medusaEnv({ PORT: String(port), ...env }),
     logFile,
     onLine,
+    cwd,
   })
   const url = `http://127.0.0.1:${port}`
   try {

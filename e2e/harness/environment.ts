@@ -38,6 +38,12 @@ export type EnvironmentOptions = {
    * registers one endpoint per server (every event reaches every server).
    */
   webhooks?: "first" | "round-robin" | "all"
+  /**
+   * Run `medusa start` in a store of its own instead of this repository: a
+   * folder of e2e/fixtures/ (its medusa-config.ts) copied under .data/e2e/apps,
+   * with this package in its node_modules as `npm install` would put it.
+   */
+  app?: string
 }
 
 export type Environment = {
@@ -72,6 +78,24 @@ function requireEnv(name: string): string {
 
 export function seedFromGlobalSetup(): Seed {
   return JSON.parse(requireEnv("E2E_SEED"))
+}
+
+/**
+ * A copy of e2e/fixtures/<fixture> under .data/e2e/apps, inside this
+ * repository so that Medusa's own packages resolve from its node_modules,
+ * with node_modules/medusa-payment-plus → this package (as installed).
+ */
+function prepareStoreApp(fixture: string): string {
+  const source = path.join(lifecycle.root, "e2e", "fixtures", fixture)
+  if (!fs.existsSync(path.join(source, "medusa-config.ts"))) {
+    throw new Error(`e2e/fixtures/${fixture} has no medusa-config.ts`)
+  }
+  const dir = path.join(lifecycle.root, ".data", "e2e", "apps", fixture)
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.cpSync(source, dir, { recursive: true })
+  fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true })
+  fs.symlinkSync(lifecycle.root, path.join(dir, "node_modules", "medusa-payment-plus"), "dir")
+  return dir
 }
 
 /** A fresh database copied from the migrated + seeded template (globalSetup). */
@@ -216,14 +240,21 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       MEDUSA_REDIS_NAMESPACE: options.redis ? namespace : "",
       NODE_ENV: "development",
       MEDUSA_ADMIN: "false",
+      // What create-medusa-app's .env gives a store.
+      STORE_CORS: "http://localhost:8000",
+      ADMIN_CORS: "http://localhost:5173",
+      AUTH_CORS: "http://localhost:5173,http://localhost:8000",
     }
+    const cwd = options.app ? prepareStoreApp(options.app) : undefined
+    // A documented config reads its key from the environment, as a store's does.
+    if (options.app) env.STRIPE_API_KEY = STRIPE_KEY
 
     const dir = logDir()
     const booted = await Promise.allSettled(
       ports.map(async (port, i) => {
         const logFile = path.join(dir, `${options.name}-server${i + 1}.log`)
         fs.writeFileSync(logFile, "")
-        const server: MedusaServer = await lifecycle.startMedusaServer({ port, env, logFile })
+        const server: MedusaServer = await lifecycle.startMedusaServer({ port, env, logFile, cwd })
         cleanups.push(() => server.stop())
         return server
       })

@@ -42,7 +42,10 @@ export type StripeProviderOptions = {
   oxxoExpiresDays?: number
   /**
    * Where the Stripe API lives, e.g. `http://127.0.0.1:12111` for a local
-   * Stripe in tests. Defaults to the real `https://api.stripe.com`.
+   * Stripe in tests. Defaults to the `STRIPE_API_BASE_URL` environment
+   * variable, then to the real `https://api.stripe.com`: a store whose
+   * config is Medusa's documented one can be pointed at a local Stripe or
+   * stripe-mock without editing it.
    */
   apiBaseUrl?: string
   /** Pins the Stripe API version; defaults to the SDK's own. */
@@ -97,6 +100,16 @@ const KNOWN_OPTIONS: ReadonlyArray<keyof StripeProviderOptions> = [
   "confirmOnAuthorize",
 ]
 
+/**
+ * Medusa's Stripe page documents these two in snake case, while its provider
+ * reads the camel-case names (and silently ignores the documented ones). A
+ * config copied from the docs gets the meaning the docs give it here.
+ */
+const DOCUMENTED_ALIASES: Record<string, keyof StripeProviderOptions> = {
+  automatic_payment_methods: "automaticPaymentMethods",
+  payment_description: "paymentDescription",
+}
+
 function optionError(message: string): MedusaError {
   return new MedusaError(
     MedusaError.Types.INVALID_ARGUMENT,
@@ -113,7 +126,7 @@ export function resolveStripeOptions(options: unknown): ResolvedStripeOptions {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw optionError("options must be an object with at least `apiKey`.")
   }
-  const raw = options as Record<string, unknown>
+  const raw = withDocumentedAliases(options as Record<string, unknown>)
   rejectUnknownOptions(raw)
 
   return {
@@ -130,12 +143,25 @@ export function resolveStripeOptions(options: unknown): ResolvedStripeOptions {
     paymentDescription: readOptionalString(raw.paymentDescription, "paymentDescription"),
     asyncPaymentMethodTypes: readStringList(raw.asyncPaymentMethodTypes, "asyncPaymentMethodTypes"),
     oxxoExpiresDays: readPositiveInteger(raw.oxxoExpiresDays, "oxxoExpiresDays", DEFAULT_OXXO_EXPIRES_DAYS),
-    api: readApiBaseUrl(raw.apiBaseUrl),
+    api: readApiBaseUrl(raw.apiBaseUrl ?? (process.env.STRIPE_API_BASE_URL || undefined)),
     apiVersion: readOptionalString(raw.apiVersion, "apiVersion"),
     maxNetworkRetries: readNonNegativeInteger(raw.maxNetworkRetries, "maxNetworkRetries", 2),
     timeoutMs: readPositiveNumber(raw.timeoutMs, "timeoutMs", 80_000),
     confirmOnAuthorize: readBoolean(raw.confirmOnAuthorize, "confirmOnAuthorize", true),
   }
+}
+
+function withDocumentedAliases(options: Record<string, unknown>): Record<string, unknown> {
+  const raw = { ...options }
+  for (const [alias, name] of Object.entries(DOCUMENTED_ALIASES)) {
+    if (!(alias in raw)) continue
+    if (raw[name] !== undefined && raw[name] !== raw[alias]) {
+      throw optionError(`options \`${alias}\` and \`${name}\` are the same option with two values; keep \`${name}\`.`)
+    }
+    raw[name] = raw[alias]
+    delete raw[alias]
+  }
+  return raw
 }
 
 /**

@@ -130,4 +130,18 @@ describe("Stripe provider options", () => {
     expect(StripeProviderService.identifier).toBe("stripe")
     expect(stripeProviderModule.services).toContain(StripeProviderService)
   })
+
+  it("takes the snake-case names Medusa's Stripe page documents, with the meaning it documents", () => {
+    const resolved = resolveStripeOptions({ apiKey: "sk_test_1", automatic_payment_methods: true, payment_description: "Order" })
+    expect(resolved).toMatchObject({ automaticPaymentMethods: true, paymentDescription: "Order" })
+    expect(() => resolveStripeOptions({ apiKey: "sk_test_1", automatic_payment_methods: true, automaticPaymentMethods: false })).toThrow(
+      "options `automatic_payment_methods` and `automaticPaymentMethods` are the same option with two values"
+    )
+  })
+
+  it("takes oxxoExpiresDays as a whole number of days", () => {
+    expect(resolveStripeOptions({ apiKey: "sk_test_1", oxxoExpiresDays: 7 }).oxxoExpiresDays).toBe(7)
+    expect(() => resolveStripeOptions({ apiKey: "sk_test_1", oxxoExpiresDays: 0 })).toThrow("`oxxoExpiresDays` must be a whole number ≥ 1")
+    expect(() => resolveStripeOptions({ apiKey: "sk_test_1", oxxoExpiresDays: "3" })).toThrow("`oxxoExpiresDays`")
+  })
 })
