@@ -109,6 +109,11 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     warnWhenWebhooksCannotBeVerified(cradle, options, this.options_)
   }
 
+  /** The options after validation, with defaults filled in. */
+  get resolvedOptions(): ResolvedStripeOptions {
+    return this.options_
+  }
+
   /** The SDK client, for stores that need a call this provider does not make. */
   get stripe(): Stripe {
     return this.stripe_

@@ -9,62 +9,33 @@ import { StripeProviderService } from "./service"
  * (bank redirects, vouchers, wallets) cannot hold funds for a later capture.
  * Everything else — amounts, idempotency, webhooks — is the card provider's.
  */
-function singleMethod(type: string): IntentDefaults {
-  return { payment_method_types: [type], capture_method: "automatic" }
-}
-
-export class StripeBancontactService extends StripeProviderService {
-  static identifier = "stripe-bancontact"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("bancontact")
-  }
-}
-
-export class StripeBlikService extends StripeProviderService {
-  static identifier = "stripe-blik"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("blik")
-  }
-}
-
-export class StripeGiropayService extends StripeProviderService {
-  static identifier = "stripe-giropay"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("giropay")
-  }
-}
-
-export class StripeIdealService extends StripeProviderService {
-  static identifier = "stripe-ideal"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("ideal")
-  }
-}
-
-export class StripePrzelewy24Service extends StripeProviderService {
-  static identifier = "stripe-przelewy24"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("p24")
-  }
-}
-
-export class StripePromptpayService extends StripeProviderService {
-  static identifier = "stripe-promptpay"
-  protected intentDefaults(): IntentDefaults {
-    return singleMethod("promptpay")
-  }
-}
-
-/** OXXO vouchers expire after `oxxoExpiresDays` (default 3). */
-export class StripeOxxoService extends StripeProviderService {
-  static identifier = "stripe-oxxo"
-  protected intentDefaults(): IntentDefaults {
-    return {
-      ...singleMethod("oxxo"),
-      payment_method_options: { oxxo: { expires_after_days: this.options_.oxxoExpiresDays } },
+function singleMethodVariant(
+  name: string,
+  identifier: string,
+  paymentMethodType: string,
+  extra: (provider: StripeProviderService) => IntentDefaults = () => ({})
+): typeof StripeProviderService {
+  const Variant = class extends StripeProviderService {
+    static identifier = identifier
+    protected intentDefaults(): IntentDefaults {
+      return { payment_method_types: [paymentMethodType], capture_method: "automatic", ...extra(this) }
     }
   }
+  // A readable name in stack traces and logs, not `Variant`.
+  Object.defineProperty(Variant, "name", { value: name })
+  return Variant
 }
+
+export const StripeBancontactService = singleMethodVariant("StripeBancontactService", "stripe-bancontact", "bancontact")
+export const StripeBlikService = singleMethodVariant("StripeBlikService", "stripe-blik", "blik")
+export const StripeGiropayService = singleMethodVariant("StripeGiropayService", "stripe-giropay", "giropay")
+export const StripeIdealService = singleMethodVariant("StripeIdealService", "stripe-ideal", "ideal")
+export const StripePrzelewy24Service = singleMethodVariant("StripePrzelewy24Service", "stripe-przelewy24", "p24")
+export const StripePromptpayService = singleMethodVariant("StripePromptpayService", "stripe-promptpay", "promptpay")
+/** OXXO vouchers stay payable for `oxxoExpiresDays` (default 3). */
+export const StripeOxxoService = singleMethodVariant("StripeOxxoService", "stripe-oxxo", "oxxo", (provider) => ({
+  payment_method_options: { oxxo: { expires_after_days: provider.resolvedOptions.oxxoExpiresDays } },
+}))
 
 /** Every variant, in the order Medusa's package registers them. */
 export const STRIPE_VARIANTS = [
