@@ -78,7 +78,33 @@ export type ProviderConformanceOptions<P extends IPaymentProvider = IPaymentProv
     capturedAmount?: (provider: P, data: Data) => Promise<string>
     /** Same for refunds. */
     refundedAmount?: (provider: P, data: Data) => Promise<string>
+    /**
+     * The amount the provider's service was asked to collect for the session
+     * (read from the service, or its fake), in standard units. Enables the
+     * checks that initiate and update ask for the session's amount.
+     */
+    initiatedAmount?: (provider: P, session: ConformanceSession) => Promise<string>
   }
+  /**
+   * For payments the customer finishes before the money arrives (bank
+   * transfer, SEPA debit, OXXO and other vouchers): the provider answers
+   * `pending_authorization` until the money is there, then a verified
+   * webhook authorizes (or captures) the session. With this, the kit checks
+   * that waiting state and drives every other check through it.
+   */
+  deferred?: {
+    /**
+     * Makes the money arrive at the provider's service for the session (the
+     * transfer lands, the voucher is paid) and returns the genuine, signed
+     * webhook delivery the service sends about it.
+     */
+    moneyArrives: (provider: P, session: ConformanceSession) => Promise<WebhookPayload> | WebhookPayload
+  }
+  /**
+   * Fail (instead of only warning) when a hook the kit needs for a value
+   * check is missing. Default false.
+   */
+  requireAllHooks?: boolean
   /**
    * For providers that verify webhooks: a genuine delivery about the session,
    * signed as the real sender signs it. The kit derives forgeries from it.
@@ -94,6 +120,12 @@ export type ProviderConformanceOptions<P extends IPaymentProvider = IPaymentProv
     partialCapture?: boolean
     /** Refuses amounts finer than the currency, or rounds them and reports `amount_sent`. Default true. */
     rejectsUnrepresentableAmounts?: boolean
+    /**
+     * An authorized payment can be canceled. Default true; false for payments
+     * captured the moment they arrive (a bank transfer), whose cancel is
+     * tested while they wait (`deferred`).
+     */
+    cancelAfterAuthorization?: boolean
   }
 }
 
@@ -149,6 +181,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
     idempotentInitiate: true,
     partialCapture: true,
     rejectsUnrepresentableAmounts: true,
+    cancelAfterAuthorization: true,
     ...options.capabilities,
   }
   let provider: P
@@ -176,8 +209,26 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
     return session
   }
 
+  /** Deferred providers: the money arrives, and its webhook must say so with the session's amount. */
+  async function moneyArrived(session: ConformanceSession): Promise<void> {
+    const delivery = await options.deferred!.moneyArrives(provider, session)
+    const result = await provider.getWebhookActionAndData(delivery)
+    assert.ok(
+      result.action === "authorized" || result.action === "captured",
+      `the webhook for the money arriving maps to ${String(result.action)}, not authorized or captured`
+    )
+    assert.equal(result.data?.session_id, session.sessionId, "the money-arrived webhook names another session")
+    assertSameValue(result.data?.amount, expectedAmount(session), currency, "the money-arrived webhook amount")
+  }
+
   async function authorizedPayment(amount?: string): Promise<{ session: ConformanceSession; data: Data }> {
     const session = await newSession(amount)
+    if (options.deferred) {
+      // The customer confirms (the session waits), then the money arrives.
+      const waiting = await provider.authorizePayment({ data: session.data, context: { idempotency_key: session.sessionId } })
+      session.data = waiting.data ?? session.data
+      await moneyArrived(session)
+    }
     const result = await provider.authorizePayment({
       data: session.data,
       context: { idempotency_key: session.sessionId },
@@ -200,7 +251,22 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
     return { session, data: captured.data ?? data }
   }
 
+  const missingHooks = missingValueHooks(options)
+  if (missingHooks.length) {
+    console.warn(
+      `\n⚠  payment provider conformance (${options.name}): ${missingHooks.length} value check(s) are SKIPPED ` +
+        `because a hook is missing:\n${missingHooks.map((m) => `   - ${m}`).join("\n")}\n` +
+        `   Give the hooks (or requireAllHooks: true to make this a failure).\n`
+    )
+  }
+
   describe(`payment provider conformance: ${options.name}`, () => {
+    if (options.requireAllHooks) {
+      it("every value check has the hook it needs", () => {
+        assert.deepEqual(missingHooks, [], `missing hooks:\n${missingHooks.join("\n")}`)
+      })
+    }
+
     beforeAll(async () => {
       await options.setup?.()
       provider = await options.createProvider()
@@ -222,6 +288,26 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         const session = await newSession()
         assert.ok(session.id.length > 0)
       })
+
+      if (options.drive?.initiatedAmount) {
+        const initiatedAmount = options.drive.initiatedAmount
+        it("initiatePayment asks its service for the session's amount", async () => {
+          const session = await newSession()
+          assertSameValue(await initiatedAmount(provider, session), expectedAmount(session), currency, "the amount initiated at the service")
+        })
+
+        it("updatePayment asks its service for the new amount", async () => {
+          const session = await newSession()
+          const result = await provider.updatePayment({
+            amount: amounts.partialCapture,
+            currency_code: currency,
+            data: session.data,
+            context: { idempotency_key: session.sessionId },
+          })
+          const updated = { ...session, data: result.data ?? session.data, amount: amounts.partialCapture, amountSent: (result as { amount_sent?: string }).amount_sent }
+          assertSameValue(await initiatedAmount(provider, updated), expectedAmount(updated), currency, "the amount at the service after updatePayment")
+        })
+      }
 
       it("initiatePayment accepts every amount shape Medusa sends (number, string, raw BigNumber)", async () => {
         for (const amount of [Number(amounts.total), amounts.total, { value: amounts.total, precision: 20 }]) {
@@ -324,7 +410,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         assertSerializableData(second.data, "capturePayment (replay)")
         if (options.drive?.capturedAmount) {
           const captured = await options.drive.capturedAmount(provider, second.data ?? data)
-          assertSameAmount(captured, amounts.total, "amount captured after a replayed capture")
+          assertOneEffect(captured, amounts.total, "capture", key, currency)
         }
       })
 
@@ -354,17 +440,19 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         assertSerializableData(second.data, "refundPayment (replay)")
         if (options.drive?.refundedAmount) {
           const refunded = await options.drive.refundedAmount(provider, second.data ?? data)
-          assertSameAmount(refunded, amounts.refund, "amount refunded after a replayed refund")
+          assertOneEffect(refunded, amounts.refund, "refund", key, currency)
         }
       })
 
-      it("cancelPayment of an authorized payment returns data and the payment reads canceled", async () => {
-        const { data } = await authorizedPayment()
-        const canceled = await provider.cancelPayment({ data, context: { idempotency_key: uniqueId("pay") } })
-        assertSerializableData(canceled.data, "cancelPayment")
-        const status = await provider.getPaymentStatus({ data: canceled.data ?? data })
-        assert.equal(status.status, "canceled")
-      })
+      if (capabilities.cancelAfterAuthorization) {
+        it("cancelPayment of an authorized payment returns data and the payment reads canceled", async () => {
+          const { data } = await authorizedPayment()
+          const canceled = await provider.cancelPayment({ data, context: { idempotency_key: uniqueId("pay") } })
+          assertSerializableData(canceled.data, "cancelPayment")
+          const status = await provider.getPaymentStatus({ data: canceled.data ?? data })
+          assert.equal(status.status, "canceled")
+        })
+      }
     })
 
     describe("amounts and errors", () => {
@@ -416,6 +504,86 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       }
     })
 
+    if (options.deferred) {
+      describe("deferred payments (the customer is done, the money is not there yet)", () => {
+        /** A session whose customer step is done, and whose money has not arrived. */
+        async function waitingSession(): Promise<ConformanceSession> {
+          const session = await newSession()
+          const result = await provider.authorizePayment({ data: session.data, context: { idempotency_key: session.sessionId } })
+          assert.equal(
+            result.status,
+            "pending_authorization",
+            `authorizePayment before the money arrived answered ${String(result.status)}: only pending_authorization ` +
+              `lets Medusa complete the cart without claiming money it does not have (authorized would let the store ` +
+              `capture a payment that may never come; pending makes the module refuse the authorization)`
+          )
+          return { ...session, data: result.data ?? session.data }
+        }
+
+        it("authorizePayment answers pending_authorization until the money arrives", async () => {
+          await waitingSession()
+        })
+
+        it("getPaymentStatus reads pending_authorization while waiting", async () => {
+          const session = await waitingSession()
+          assert.equal((await provider.getPaymentStatus({ data: session.data })).status, "pending_authorization")
+        })
+
+        it("the money arriving is a verified webhook that authorizes the session with its exact amount", async () => {
+          const session = await waitingSession()
+          await moneyArrived(session)
+          const result = await provider.authorizePayment({ data: session.data, context: { idempotency_key: session.sessionId } })
+          assert.ok(
+            result.status === "authorized" || result.status === "captured",
+            `authorizePayment after the money arrived answered ${String(result.status)}`
+          )
+        })
+
+        it("a forged money-arrived webhook is rejected", async () => {
+          const session = await waitingSession()
+          const genuine = await options.deferred!.moneyArrives(provider, session)
+          const error = await errorOf(() =>
+            provider.getWebhookActionAndData({ ...genuine, rawData: tamperBody(genuine.rawData, session.sessionId) })
+          )
+          assert.ok(error, "a tampered money-arrived webhook was accepted")
+          assertUsefulError(error)
+        })
+
+        it("updatePayment while waiting keeps the session waiting (and asks for the new amount, when observable)", async () => {
+          const session = await waitingSession()
+          const result = await provider.updatePayment({
+            amount: amounts.partialCapture,
+            currency_code: currency,
+            data: session.data,
+            context: { idempotency_key: session.sessionId },
+          })
+          assertOptionalStatus(result.status, "updatePayment")
+          assert.ok(
+            result.status === undefined || result.status === "pending_authorization" || result.status === "pending",
+            `updatePayment of a waiting session answered ${String(result.status)}`
+          )
+          if (options.drive?.initiatedAmount) {
+            const updated = { ...session, data: result.data ?? session.data, amount: amounts.partialCapture, amountSent: (result as { amount_sent?: string }).amount_sent }
+            assertSameValue(await options.drive.initiatedAmount(provider, updated), expectedAmount(updated), currency, "the amount at the service after updatePayment")
+          }
+        })
+
+        it("deletePayment while waiting returns data and the payment reads canceled", async () => {
+          const session = await waitingSession()
+          const deleted = await provider.deletePayment({ data: session.data, context: { idempotency_key: session.sessionId } })
+          assertSerializableData(deleted.data, "deletePayment")
+          assert.equal((await provider.getPaymentStatus({ data: deleted.data ?? session.data })).status, "canceled")
+        })
+
+        it("cancelPayment while waiting returns data and the payment reads canceled", async () => {
+          const session = await waitingSession()
+          const canceled = await provider.cancelPayment({ data: session.data, context: { idempotency_key: uniqueId("pay") } })
+          assertSerializableData(canceled.data, "cancelPayment")
+          assert.equal((await provider.getPaymentStatus({ data: canceled.data ?? session.data })).status, "canceled")
+        })
+      })
+    }
+
     describe("webhooks", () => {
       if (options.webhook) {
         const webhook = options.webhook
@@ -431,6 +599,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
             assert.ok(result.data, "a money action must carry data")
             assert.equal(result.data.session_id, session.sessionId)
             assertExactAmount(result.data.amount, currency, "webhook amount")
+            assertSameValue(result.data.amount, expectedAmount(session), currency, "webhook amount")
           }
         })
 
@@ -469,6 +638,61 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
 }
 
 // ------------------------------------------------------------------ checks
+
+/** What the provider should have asked its service for: what it says it sent, else the session's amount. */
+function expectedAmount(session: ConformanceSession): string {
+  return session.amountSent ?? session.amount
+}
+
+/** The value checks each hook enables, named for the warning when it is missing. */
+function missingValueHooks(options: ProviderConformanceOptions<any>): string[] {
+  const missing: string[] = []
+  if (!options.drive?.capturedAmount) {
+    missing.push("drive.capturedAmount: captures exact, and a replayed capture captures once")
+  }
+  if (!options.drive?.refundedAmount) {
+    missing.push("drive.refundedAmount: refunds exact, and a replayed refund refunds once")
+  }
+  if (!options.drive?.initiatedAmount) {
+    missing.push("drive.initiatedAmount: initiate and update ask the service for the session's amount")
+  }
+  if (!options.webhook) {
+    missing.push("webhook.deliveryFor: webhooks verified, and their amount is the session's")
+  }
+  return missing
+}
+
+/**
+ * The same amount in standard units, or a failure that says what went
+ * wrong: an amount off by a power of ten is almost always minor units
+ * (cents) where standard units were due, or the reverse.
+ */
+function assertSameValue(actual: unknown, expected: string, currency: string, what: string): void {
+  const value = MathBN.convert(actual as string)
+  if (value.eq(MathBN.convert(expected))) return
+  const scale = MathBN.convert(10).pow(currencyExponent(currency))
+  const hint = value.eq(MathBN.mult(expected, scale))
+    ? ` — it looks like minor units; the module works in standard units (${expected} ${currency.toUpperCase()})`
+    : value.eq(MathBN.div(expected, scale))
+      ? ` — it looks divided once too often by 10^${currencyExponent(currency)}`
+      : ""
+  assert.fail(`${what} is ${value.toFixed()}, the session's is ${expected} ${currency.toUpperCase()}${hint}`)
+}
+
+/** A replayed movement must not move money again; when it did, say so in those words. */
+function assertOneEffect(actual: unknown, once: string, movement: "capture" | "refund", key: string, currency: string): void {
+  const value = MathBN.convert(actual as string)
+  if (value.eq(MathBN.convert(once))) return
+  const times = value.div(once)
+  if (times.isInteger() && times.gt(1)) {
+    assert.fail(
+      `the ${movement} was made ${times.toFixed()} times for one idempotency key (${key}): ` +
+        `${value.toFixed()} ${currency.toUpperCase()} ${movement === "capture" ? "captured" : "refunded"} for one ${movement} of ${once}. ` +
+        `Send input.context.idempotency_key to your service with every ${movement}, so a retry replays the first one.`
+    )
+  }
+  assertSameAmount(value.toFixed(), once, `amount after a replayed ${movement}`)
+}
 
 function assertValidInitiate(result: { id?: unknown; status?: unknown; data?: unknown }): void {
   assert.equal(typeof result.id, "string", "initiatePayment must return an id")

@@ -13,6 +13,7 @@ runProviderConformanceSuite<AcmePayProvider>({
   drive: {
     capturedAmount: async (_provider, data) => centsToEuros(client.get(data.id as string).captured),
     refundedAmount: async (_provider, data) => centsToEuros(client.get(data.id as string).refunded),
+    initiatedAmount: async (_provider, session) => centsToEuros(client.get(session.id).amount),
   },
   webhook: {
     deliveryFor: (session) => {

@@ -4,7 +4,9 @@ import os from "os"
 import path from "path"
 
 type JestJson = {
-  testResults: Array<{ assertionResults: Array<{ ancestorTitles: string[]; title: string; status: string }> }>
+  testResults: Array<{
+    assertionResults: Array<{ ancestorTitles: string[]; title: string; status: string; failureMessages: string[] }>
+  }>
 }
 
 /**
@@ -14,6 +16,8 @@ type JestJson = {
  */
 describe("the conformance kit catches broken providers", () => {
   let failedBySuite: Record<string, string[]>
+  /** "<suite> › <test>" → the failure message, for checks that the kit says what to fix. */
+  let messages: Record<string, string>
 
   beforeAll(() => {
     const root = path.resolve(__dirname, "../../..")
@@ -35,10 +39,12 @@ describe("the conformance kit catches broken providers", () => {
     const report = JSON.parse(readFileSync(reportFile, "utf8")) as JestJson
     rmSync(reportFile, { force: true })
     failedBySuite = {}
+    messages = {}
     for (const result of report.testResults.flatMap((r) => r.assertionResults)) {
       if (result.status !== "failed") continue
       const suite = result.ancestorTitles[0].replace("payment provider conformance: ", "")
       ;(failedBySuite[suite] ??= []).push(result.title)
+      messages[`${suite} › ${result.title}`] = result.failureMessages.join("\n")
     }
   }, 120_000)
 
@@ -55,6 +61,40 @@ describe("the conformance kit catches broken providers", () => {
     expect(failedBySuite["refunds-twice"]).toEqual([
       "refundPayment twice with one idempotency key succeeds (and refunds once, when observable)",
     ])
+    // Named as the duplicate it is, with what to fix — not "not exact".
+    expect(messages["refunds-twice › refundPayment twice with one idempotency key succeeds (and refunds once, when observable)"]).toMatch(
+      /the refund was made 2 times for one idempotency key \(ref_conf_[^)]+\): 2\.22 EUR refunded for one refund of 1\.11\. Send input\.context\.idempotency_key/
+    )
+  })
+
+  it("fails a provider whose webhook amounts are in cents, and says so", () => {
+    expect(failedBySuite["webhook-amount-in-cents"]).toEqual(["a genuine delivery maps to a known action with exact data"])
+    expect(messages["webhook-amount-in-cents › a genuine delivery maps to a known action with exact data"]).toMatch(
+      /webhook amount is 1234, the session's is 12\.34 EUR — it looks like minor units/
+    )
+  })
+
+  it("fails a provider that asks its service for another amount than the session's", () => {
+    expect(failedBySuite["initiates-another-amount"]).toEqual(
+      expect.arrayContaining(["initiatePayment asks its service for the session's amount"])
+    )
+    expect(messages["initiates-another-amount › initiatePayment asks its service for the session's amount"]).toMatch(
+      /the amount initiated at the service is 12, the session's is 12\.34 EUR/
+    )
+  })
+
+  it("fails, in strict mode, a suite that gives none of the hooks its value checks need", () => {
+    expect(failedBySuite["no-hooks-strict"]).toEqual(["every value check has the hook it needs"])
+    expect(messages["no-hooks-strict › every value check has the hook it needs"]).toMatch(/drive\.refundedAmount: refunds exact, and a replayed refund refunds once/)
+  })
+
+  it("fails a deferred provider that reports authorized before the money arrives", () => {
+    expect(failedBySuite["deferred-authorizes-before-the-money"]).toEqual(
+      expect.arrayContaining(["authorizePayment answers pending_authorization until the money arrives"])
+    )
+    expect(
+      messages["deferred-authorizes-before-the-money › authorizePayment answers pending_authorization until the money arrives"]
+    ).toMatch(/authorizePayment before the money arrived answered authorized/)
   })
 
   it("fails a provider that rounds amounts without saying what it sent", () => {

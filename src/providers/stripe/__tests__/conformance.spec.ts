@@ -20,6 +20,10 @@ runProviderConformanceSuite<StripeProviderService>({
       const { data: intent } = await provider.retrievePayment({ data })
       return fromStripeAmount(intent!.amount_received, intent!.currency as string)
     },
+    initiatedAmount: async (_provider, session) => {
+      const intent = await harness.sdk.paymentIntents.retrieve(session.data.id as string)
+      return fromStripeAmount(intent.amount, intent.currency)
+    },
     refundedAmount: async (_provider, data) => {
       const refunds = await harness.sdk.refunds.list({ payment_intent: data.id as string, limit: 100 })
       const total = refunds.data.reduce((sum, refund) => sum + refund.amount, 0)
