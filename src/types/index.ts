@@ -28,3 +28,20 @@ export * from "./money-movement-status"
  * letting it vanish. Leave it out when nothing was rounded.
  */
 export type AmountSent = { amount_sent?: string }
+
+/**
+ * What this module sends to a provider's `capturePayment`: Medusa's input
+ * plus the amount to capture (standard units, an exact decimal string,
+ * already at the currency's precision) and the payment's currency. This
+ * module always sends both; `@medusajs/payment` 2.21 sends neither, so a
+ * provider meant for both treats a missing amount as "capture the rest".
+ */
+export type ModuleCapturePaymentInput = import("@medusajs/framework/types").CapturePaymentInput & {
+  amount?: import("@medusajs/framework/types").BigNumberInput
+  currency_code?: string
+}
+
+/** What this module sends to `refundPayment`: Medusa's input plus the payment's currency. */
+export type ModuleRefundPaymentInput = import("@medusajs/framework/types").RefundPaymentInput & {
+  currency_code?: string
+}

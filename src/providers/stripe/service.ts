@@ -1,10 +1,8 @@
 import type {
   AuthorizePaymentInput,
   AuthorizePaymentOutput,
-  BigNumberInput,
   CancelPaymentInput,
   CancelPaymentOutput,
-  CapturePaymentInput,
   CapturePaymentOutput,
   CreateAccountHolderInput,
   CreateAccountHolderOutput,
@@ -24,7 +22,6 @@ import type {
   PaymentProviderContext,
   PaymentSessionStatus,
   ProviderWebhookPayload,
-  RefundPaymentInput,
   RefundPaymentOutput,
   RetrieveAccountHolderInput,
   RetrieveAccountHolderOutput,
@@ -42,7 +39,7 @@ import { AbstractPaymentProvider, MedusaError } from "@medusajs/framework/utils"
 import Stripe from "stripe"
 import { parseAmount } from "../../utils/amount"
 import { normalizeCurrencyCode } from "../../utils/currency"
-import type { AmountSent } from "../../types"
+import type { AmountSent, ModuleCapturePaymentInput, ModuleRefundPaymentInput } from "../../types"
 import { fromStripeAmount, stripeAmount, type StripeAmount } from "./amounts"
 import { isStripeError, toProviderError } from "./errors"
 import { buildIdempotencyKey, fingerprint } from "./idempotency"
@@ -66,12 +63,9 @@ type Data = Record<string, unknown>
 /** Expanding the payment method tells us its type (async or not) without a second call. */
 const INTENT_EXPAND = ["payment_method"]
 
-/**
- * Medusa 2.21 does not pass a capture amount; our module does, as
- * `input.amount` in standard units, with the payment's `currency_code`.
- */
-type CaptureInput = CapturePaymentInput & { amount?: BigNumberInput; currency_code?: string }
-type RefundInput = RefundPaymentInput & { currency_code?: string }
+/** Medusa 2.21 sends no capture amount; this module does (types/index.ts). */
+type CaptureInput = ModuleCapturePaymentInput
+type RefundInput = ModuleRefundPaymentInput
 
 /** Fields of `savePaymentMethod` data sent on to the SetupIntent. */
 const SETUP_INTENT_FIELDS = [
