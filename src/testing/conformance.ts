@@ -209,6 +209,31 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
     return session
   }
 
+  /** updatePayment to the partial-capture amount; the answer, and the session as it now stands. */
+  async function updatedSession(session: ConformanceSession) {
+    const result = await provider.updatePayment({
+      amount: amounts.partialCapture,
+      currency_code: currency,
+      data: session.data,
+      context: { idempotency_key: session.sessionId },
+    })
+    assertOptionalStatus(result.status, "updatePayment")
+    assertSerializableData(result.data, "updatePayment")
+    const updated: ConformanceSession = {
+      ...session,
+      data: result.data ?? session.data,
+      amount: amounts.partialCapture,
+      amountSent: (result as { amount_sent?: string }).amount_sent,
+    }
+    return { result, updated }
+  }
+
+  /** With the hook: the service holds the session's (updated) amount. */
+  async function assertAmountAtService(session: ConformanceSession, what: string): Promise<void> {
+    if (!options.drive?.initiatedAmount) return
+    assertSameValue(await options.drive.initiatedAmount(provider, session), expectedAmount(session), currency, what)
+  }
+
   /** Deferred providers: the money arrives, and its webhook must say so with the session's amount. */
   async function moneyArrived(session: ConformanceSession): Promise<void> {
     const delivery = await options.deferred!.moneyArrives(provider, session)
@@ -290,22 +315,13 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       })
 
       if (options.drive?.initiatedAmount) {
-        const initiatedAmount = options.drive.initiatedAmount
         it("initiatePayment asks its service for the session's amount", async () => {
-          const session = await newSession()
-          assertSameValue(await initiatedAmount(provider, session), expectedAmount(session), currency, "the amount initiated at the service")
+          await assertAmountAtService(await newSession(), "the amount initiated at the service")
         })
 
         it("updatePayment asks its service for the new amount", async () => {
-          const session = await newSession()
-          const result = await provider.updatePayment({
-            amount: amounts.partialCapture,
-            currency_code: currency,
-            data: session.data,
-            context: { idempotency_key: session.sessionId },
-          })
-          const updated = { ...session, data: result.data ?? session.data, amount: amounts.partialCapture, amountSent: (result as { amount_sent?: string }).amount_sent }
-          assertSameValue(await initiatedAmount(provider, updated), expectedAmount(updated), currency, "the amount at the service after updatePayment")
+          const { updated } = await updatedSession(await newSession())
+          await assertAmountAtService(updated, "the amount at the service after updatePayment")
         })
       }
 
@@ -316,15 +332,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       })
 
       it("updatePayment returns a valid status and JSON data", async () => {
-        const session = await newSession()
-        const result = await provider.updatePayment({
-          amount: amounts.partialCapture,
-          currency_code: currency,
-          data: session.data,
-          context: { idempotency_key: session.sessionId },
-        })
-        assertOptionalStatus(result.status, "updatePayment")
-        assertSerializableData(result.data, "updatePayment")
+        await updatedSession(await newSession())
       })
 
       it("authorizePayment returns a valid PaymentSessionStatus", async () => {
@@ -550,22 +558,12 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         })
 
         it("updatePayment while waiting keeps the session waiting (and asks for the new amount, when observable)", async () => {
-          const session = await waitingSession()
-          const result = await provider.updatePayment({
-            amount: amounts.partialCapture,
-            currency_code: currency,
-            data: session.data,
-            context: { idempotency_key: session.sessionId },
-          })
-          assertOptionalStatus(result.status, "updatePayment")
+          const { result, updated } = await updatedSession(await waitingSession())
           assert.ok(
             result.status === undefined || result.status === "pending_authorization" || result.status === "pending",
             `updatePayment of a waiting session answered ${String(result.status)}`
           )
-          if (options.drive?.initiatedAmount) {
-            const updated = { ...session, data: result.data ?? session.data, amount: amounts.partialCapture, amountSent: (result as { amount_sent?: string }).amount_sent }
-            assertSameValue(await options.drive.initiatedAmount(provider, updated), expectedAmount(updated), currency, "the amount at the service after updatePayment")
-          }
+          await assertAmountAtService(updated, "the amount at the service after updatePayment")
         })
 
         it("deletePayment while waiting returns data and the payment reads canceled", async () => {
