@@ -1,4 +1,10 @@
-import { ModuleProviderExports, ModuleServiceInitializeOptions } from "@medusajs/framework/types"
+import type {
+  BigNumberInput,
+  CapturePaymentInput,
+  ModuleProviderExports,
+  ModuleServiceInitializeOptions,
+  RefundPaymentInput,
+} from "@medusajs/framework/types"
 
 /** The options a store passes to this module in `medusa-config.ts`. */
 export type PaymentModuleOptions = Partial<ModuleServiceInitializeOptions> & {
@@ -36,12 +42,12 @@ export type AmountSent = { amount_sent?: string }
  * module always sends both; `@medusajs/payment` 2.21 sends neither, so a
  * provider meant for both treats a missing amount as "capture the rest".
  */
-export type ModuleCapturePaymentInput = import("@medusajs/framework/types").CapturePaymentInput & {
-  amount?: import("@medusajs/framework/types").BigNumberInput
+export type ModuleCapturePaymentInput = CapturePaymentInput & {
+  amount?: BigNumberInput
   currency_code?: string
 }
 
 /** What this module sends to `refundPayment`: Medusa's input plus the payment's currency. */
-export type ModuleRefundPaymentInput = import("@medusajs/framework/types").RefundPaymentInput & {
+export type ModuleRefundPaymentInput = RefundPaymentInput & {
   currency_code?: string
 }
