@@ -54,9 +54,15 @@ paymentModuleSuite(
           type: "invalid_data", message: expect.stringContaining("payload"),
         })
         // Medusa issue #10092: the route name is the key without pp_, e.g. stripe_stripe.
+        // Medusa's message; what is registered and how keys are made, in details.
         await expect(service.getWebhookActionAndData({ provider: "scripted", payload })).rejects.toMatchObject({
           type: "not_found",
-          message: expect.stringMatching(/pp_scripted is not registered.*pp_scripted_test.*pp_<identifier>_<id>/s),
+          message: expect.stringMatching(/^\nUnable to retrieve the payment provider with id: pp_scripted\n/),
+          details: {
+            provider_id: "pp_scripted",
+            registered_providers: expect.arrayContaining(["pp_scripted_test", "pp_scripted_other"]),
+            hint: expect.stringContaining("pp_<identifier>_<id>"),
+          },
         })
       })
     })

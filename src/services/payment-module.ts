@@ -107,7 +107,7 @@ import {
   requireString,
   unexpectedState,
 } from "../utils/errors"
-import { checkProviderAnswer, providerTimeoutOption, withProviderTimeout } from "../utils/provider-answer"
+import { ProviderGateway, providerTimeoutOption } from "../providers/gateway"
 import PaymentProviderService from "./payment-provider"
 
 type InjectedDependencies = {
@@ -190,8 +190,8 @@ export default class PaymentModuleService
   protected accountHolderService_: ModulesSdkTypes.IMedusaInternalService<typeof AccountHolder>
   protected refundReasonService_: ModulesSdkTypes.IMedusaInternalService<typeof RefundReason>
   protected paymentProviderService_: PaymentProviderService
-  /** See `provider_timeout_ms` in the module options. */
-  protected readonly providerTimeoutMs_: number
+  /** Every provider call of the module (timeouts per `provider_timeout_ms`, answer checks). */
+  protected readonly providerGateway_: ProviderGateway
 
   constructor(
     {
@@ -219,8 +219,9 @@ export default class PaymentModuleService
     this.refundReasonService_ = refundReasonService
     this.paymentProviderService_ = paymentProviderService
     // Medusa passes the module's options as the second argument.
-    this.providerTimeoutMs_ = providerTimeoutOption(
-      (moduleDeclaration as { provider_timeout_ms?: unknown } | undefined)?.provider_timeout_ms
+    this.providerGateway_ = new ProviderGateway(
+      paymentProviderService,
+      providerTimeoutOption((moduleDeclaration as { provider_timeout_ms?: unknown } | undefined)?.provider_timeout_ms)
     )
   }
 
@@ -445,6 +446,14 @@ export default class PaymentModuleService
       throw invalidData(`A payment collection must be an object, got ${JSON.stringify(input)}.`)
     }
     const result: Record<string, unknown> = { ...input }
+    if (creating) {
+      // Medusa's words for a missing field (the ORM's check), as an INVALID_DATA.
+      for (const field of ["currency_code", "amount"] as const) {
+        if (input[field] === undefined || input[field] === null) {
+          throw invalidData(`Value for PaymentCollection.${field} is required, '${input[field]}' found`)
+        }
+      }
+    }
     if (creating || input.currency_code !== undefined) {
       requireString(input.currency_code, "currency_code")
       currencyExponent(input.currency_code!)
@@ -488,10 +497,7 @@ export default class PaymentModuleService
     this.paymentProviderService_.retrieveProvider(input.provider_id)
 
     const sessionId = newId(PaymentSession)
-    const providerSession = await this.callProvider(
-      input.provider_id,
-      "initiatePayment",
-      {
+    const providerSession = await this.providerGateway_.initiatePayment(input.provider_id, {
         amount: amount.toFixed(),
         currency_code: currencyCode,
         context: { idempotency_key: sessionId, ...(input.context ?? {}) },
@@ -520,7 +526,7 @@ export default class PaymentModuleService
     } catch (error) {
       // Release what the provider opened, with the data it gave us (Medusa
       // passes the caller's input here, which the provider cannot use).
-      await this.callProvider(input.provider_id, "deletePayment", {
+      await this.providerGateway_.deletePayment(input.provider_id, {
         data: providerSession?.data ?? {},
         context: { idempotency_key: sessionId },
       }).catch(() => undefined)
@@ -563,10 +569,7 @@ export default class PaymentModuleService
       )
     }
 
-    const providerData = await this.callProvider(
-      session.provider_id,
-      "updatePayment",
-      {
+    const providerData = await this.providerGateway_.updatePayment(session.provider_id, {
         data: { ...(session.data ?? {}), ...(data.data ?? {}) },
         amount: amount.toFixed(),
         currency_code: currencyCode,
@@ -611,7 +614,7 @@ export default class PaymentModuleService
     // An authorized session's money is managed through its Payment (capture,
     // refund, cancel); deleting the session must not void it at the provider.
     if (!session.payment) {
-      await this.callProvider(session.provider_id, "deletePayment", {
+      await this.providerGateway_.deletePayment(session.provider_id, {
         data: session.data ?? {},
         context: { idempotency_key: session.id },
       })
@@ -670,10 +673,7 @@ export default class PaymentModuleService
       return rowToDto<PaymentDTO>(Payment, found.payment)
     }
 
-    const result = await this.callProvider(
-      session.provider_id,
-      "authorizePayment",
-      {
+    const result = await this.providerGateway_.authorizePayment(session.provider_id, {
         data: session.data ?? {},
         // The session id, not the caller's key, names this authorization at
         // the provider: every retry of it is the same provider request.
@@ -697,9 +697,9 @@ export default class PaymentModuleService
     }
     if (status !== PaymentSessionStatus.AUTHORIZED && status !== PaymentSessionStatus.CAPTURED) {
       await this.settleUnauthorizedSession_(session.id, status ?? session.status, data, sharedContext)
-      throw notAllowed(
-        `Session: ${session.id} was not authorized with the provider (provider status: ${status ?? "none"}).`
-      )
+      throw notAllowed(`Session: ${session.id} was not authorized with the provider.`, {
+        provider_status: status ?? null,
+      })
     }
 
     try {
@@ -730,7 +730,7 @@ export default class PaymentModuleService
       }
       return payment
     } catch (error) {
-      await this.callProvider(session.provider_id, "cancelPayment", {
+      await this.providerGateway_.cancelPayment(session.provider_id, {
         data,
         context: { idempotency_key: session.id, ...(context ?? {}) },
       }).catch(() => undefined)
@@ -868,7 +868,8 @@ export default class PaymentModuleService
     const amount = parseAmount(input, field)
     // Checked before anything is read, so that nonsense is refused whatever the payment's state.
     if (amount.lte(0)) {
-      throw invalidData(`The ${field} must be greater than 0, got ${amount.toFixed()}.`)
+      const kind = field.startsWith("capture") ? "Capture" : "Refund"
+      throw invalidData(`${kind} amount must be greater than 0.`, { amount: amount.toFixed() })
     }
     return amount.toFixed()
   }
@@ -1041,27 +1042,36 @@ export default class PaymentModuleService
             `it must be reconciled with the provider before another capture or refund.`
         )
       case "nothing_left":
-        return invalidData(`The ${field} must be greater than 0: nothing is left on the payment.`)
+        // Medusa asks for the whole amount when none is given, and refuses it as more than is left.
+        return this.exceedsRefusal(reservation, verdict)
       case "unknown_currency":
         currencyExponent(code)
         break
       case "too_precise":
         assertCurrencyPrecision(MathBN.convert(requested), code, field)
         break
-      case "exceeds": {
-        const left = MathBN.convert(verdict.left_to_move!).toFixed()
-        return invalidData(
-          kind === "capture"
-            ? `You cannot capture more than the authorized amount substracted by what is already captured. ` +
-                `Payment ${paymentId}: ${requested} requested, ${left} ${code} left to capture.`
-            : `You cannot refund more than what is captured on the payment. ` +
-                `Payment ${paymentId}: ${requested} requested, ${left} ${code} refundable.`
-        )
-      }
+      case "exceeds":
+        return this.exceedsRefusal(reservation, verdict)
       case "reason_not_found":
         return notFound(`RefundReason with id: ${reservation.refundReasonId} was not found`)
     }
     return unexpectedState(`The ${kind} of payment ${paymentId} was refused by the database (${verdict.verdict}).`)
+  }
+
+  /** More than is left: Medusa's message; the figures in `details`. */
+  private exceedsRefusal(reservation: Reservation, verdict: ReserveVerdict): Error {
+    const details = {
+      payment_id: reservation.paymentId,
+      requested_amount: reservation.amount ?? null,
+      amount_left: verdict.left_to_move == null ? "0" : MathBN.convert(verdict.left_to_move).toFixed(),
+      currency_code: verdict.currency_code ?? null,
+    }
+    return invalidData(
+      reservation.kind === "capture"
+        ? `You cannot capture more than the authorized amount substracted by what is already captured.`
+        : `You cannot refund more than what is captured on the payment.`,
+      details
+    )
   }
 
   /**
@@ -1086,8 +1096,8 @@ export default class PaymentModuleService
     try {
       const result =
         kind === "capture"
-          ? await this.callProvider(payment.provider_id, "capturePayment", input as any)
-          : await this.callProvider(payment.provider_id, "refundPayment", input)
+          ? await this.providerGateway_.capturePayment(payment.provider_id, input as any)
+          : await this.providerGateway_.refundPayment(payment.provider_id, input)
       providerData = result?.data
       answer = result as AmountSent | undefined
     } catch (error) {
@@ -1232,7 +1242,7 @@ export default class PaymentModuleService
   private async cancelAtProvider(payment: LockedPayment, sharedContext: Context): Promise<void> {
     let providerData: Record<string, unknown> | undefined
     try {
-      const result = await this.callProvider(payment.provider_id, "cancelPayment", {
+      const result = await this.providerGateway_.cancelPayment(payment.provider_id, {
         data: payment.data ?? {},
         context: { idempotency_key: payment.id },
       })
@@ -1476,12 +1486,9 @@ export default class PaymentModuleService
     }
     const customer = input.context?.customer
     requireString(customer?.id, "context.customer.id")
-    const providerHolder = await this.callProviderOptional(
-      input.provider_id,
-      "createAccountHolder",
-      { context: { idempotency_key: customer.id, ...input.context } },
-      undefined
-    )
+    const providerHolder = await this.providerGateway_.createAccountHolder(input.provider_id, {
+      context: { idempotency_key: customer.id, ...input.context },
+    })
     if (!providerHolder?.id) {
       return undefined as unknown as AccountHolderDTO
     }
@@ -1538,12 +1545,7 @@ export default class PaymentModuleService
       throw invalidData("Missing account holder data while updating account holder.")
     }
     requireString(input.id, "account holder id")
-    const result = await this.callProviderOptional(
-      input.provider_id,
-      "updateAccountHolder",
-      { context: input.context },
-      {} as { data?: Record<string, unknown> }
-    )
+    const result = await this.providerGateway_.updateAccountHolder(input.provider_id, { context: input.context })
     const updated = await this.updateAccountHolder_(
       {
         id: input.id,
@@ -1571,12 +1573,7 @@ export default class PaymentModuleService
   ): Promise<void> {
     requireString(id, "account holder id")
     const holder = await this.accountHolderService_.retrieve(id, {}, sharedContext)
-    await this.callProviderOptional(
-      holder.provider_id,
-      "deleteAccountHolder",
-      { context: { account_holder: holder } },
-      {}
-    )
+    await this.providerGateway_.deleteAccountHolder(holder.provider_id, { context: { account_holder: holder } })
     await this.deleteAccountHolder_(id, sharedContext)
   }
 
@@ -1591,18 +1588,8 @@ export default class PaymentModuleService
     config: FindConfig<PaymentMethodDTO> = {},
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentMethodDTO[]> {
-    requireString(filters?.provider_id, "provider_id")
-    const methods = await this.callProviderOptional(
-      filters.provider_id,
-      "listPaymentMethods",
-      { context: filters.context },
-      []
-    )
-    return (methods ?? []).map((method) => ({
-      id: method.id,
-      data: method.data ?? {},
-      provider_id: filters.provider_id,
-    }))
+    const methods = await this.providerGateway_.listPaymentMethods(filters?.provider_id, { context: filters?.context })
+    return methods.map((method) => ({ id: method.id, data: method.data!, provider_id: filters.provider_id }))
   }
 
   @InjectManager()
@@ -1627,17 +1614,9 @@ export default class PaymentModuleService
     const input = Array.isArray(data) ? data : [data]
     const saved = await Promise.all(
       input.map(async (item) => {
-        requireString(item?.provider_id, "provider_id")
-        const result = await this.callProviderOptional(
-          item.provider_id,
-          "savePaymentMethod",
-          { data: item.data, context: item.context },
-          undefined
-        )
-        if (!result?.id) {
-          throw notAllowed(`Payment provider ${item.provider_id} cannot save payment methods.`)
-        }
-        return { id: result.id, data: result.data ?? {}, provider_id: item.provider_id }
+        // A provider that cannot save methods answers nothing, and so does this call (as in Medusa).
+        const result = await this.providerGateway_.savePaymentMethod(item?.provider_id, item)
+        return { id: result.id, data: result.data!, provider_id: item.provider_id }
       })
     )
     return Array.isArray(data) ? saved : saved[0]
@@ -1655,14 +1634,11 @@ export default class PaymentModuleService
     const input = Array.isArray(data) ? data : [data]
     await Promise.all(
       input.map((item) => {
-        requireString(item?.provider_id, "provider_id")
         requireString(item?.id, "payment method id")
-        return this.callProviderOptional(
-          item.provider_id,
-          "deletePaymentMethod",
-          { context: item.context, data: { ...(item.data ?? {}), id: item.id } },
-          {}
-        )
+        return this.providerGateway_.deletePaymentMethod(item?.provider_id, {
+          context: item.context,
+          data: { ...(item.data ?? {}), id: item.id },
+        })
       })
     )
   }
@@ -1681,48 +1657,12 @@ export default class PaymentModuleService
       throw invalidData(`The webhook payload for ${provider} must be an object with data, rawData and headers.`)
     }
     const providerId = provider.startsWith("pp_") ? provider : `pp_${provider}`
-    return await withProviderTimeout(
-      this.paymentProviderService_.getWebhookActionAndData(providerId, eventData.payload),
-      this.providerTimeoutMs_,
-      `Payment provider ${providerId} getWebhookActionAndData`
-    )
+    return await this.providerGateway_.getWebhookActionAndData(providerId, eventData.payload)
   }
 
   // ---------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------
-
-  /**
-   * Every provider call of the module: bounded by `provider_timeout_ms`,
-   * and an answer outside the provider contract is refused. Both count as
-   * an unknown outcome (see `isOutcomeUnknown`), never as a failure.
-   */
-  private async callProvider<O extends Exclude<keyof IPaymentProvider, "getIdentifier">>(
-    providerId: string,
-    operation: O,
-    input: Parameters<NonNullable<IPaymentProvider[O]>>[0]
-  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>>> {
-    const describeCall = `Payment provider ${providerId} ${operation}`
-    const answer = await withProviderTimeout(
-      this.paymentProviderService_.call(providerId, operation, input),
-      this.providerTimeoutMs_,
-      describeCall
-    )
-    return checkProviderAnswer(answer, operation, describeCall)
-  }
-
-  private async callProviderOptional<O extends Parameters<PaymentProviderService["callOptional"]>[1], R>(
-    providerId: string,
-    operation: O,
-    input: unknown,
-    whenUnsupported: R
-  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>> | R> {
-    return await withProviderTimeout(
-      this.paymentProviderService_.callOptional(providerId, operation, input, whenUnsupported),
-      this.providerTimeoutMs_,
-      `Payment provider ${providerId} ${operation}`
-    )
-  }
 
   /** One id or a non-empty list of ids, each a non-empty string. */
   private idList(value: unknown, field: string): string[] {

@@ -1,8 +1,37 @@
 import {
-
+  AuthorizePaymentInput,
+  AuthorizePaymentOutput,
+  CancelPaymentInput,
+  CancelPaymentOutput,
+  CapturePaymentInput,
+  CapturePaymentOutput,
+  CreateAccountHolderInput,
+  CreateAccountHolderOutput,
+  DeleteAccountHolderInput,
+  DeleteAccountHolderOutput,
+  DeletePaymentInput,
+  DeletePaymentOutput,
+  GetPaymentStatusInput,
+  GetPaymentStatusOutput,
+  InitiatePaymentInput,
+  InitiatePaymentOutput,
   IPaymentProvider,
+  ListPaymentMethodsInput,
+  ListPaymentMethodsOutput,
   Logger,
   ProviderWebhookPayload,
+  RefundPaymentInput,
+  RefundPaymentOutput,
+  RetrieveAccountHolderInput,
+  RetrieveAccountHolderOutput,
+  RetrievePaymentInput,
+  RetrievePaymentOutput,
+  SavePaymentMethodInput,
+  SavePaymentMethodOutput,
+  UpdateAccountHolderInput,
+  UpdateAccountHolderOutput,
+  UpdatePaymentInput,
+  UpdatePaymentOutput,
   WebhookActionResult,
 } from "@medusajs/framework/types"
 import { ModulesSdkUtils } from "@medusajs/framework/utils"
@@ -14,24 +43,16 @@ type InjectedDependencies = {
   [key: string]: unknown
 }
 
-/** The optional parts of the provider contract (account holders, saved methods). */
-type OptionalOperation =
-  | "retrieveAccountHolder"
-  | "createAccountHolder"
-  | "updateAccountHolder"
-  | "deleteAccountHolder"
-  | "listPaymentMethods"
-  | "savePaymentMethod"
-  | "deletePaymentMethod"
-
-type ProviderOperation = keyof IPaymentProvider
+type ProviderOperation = Exclude<keyof IPaymentProvider, "getIdentifier">
 
 /**
- * Finds providers in the module's container by their key
- * (`pp_<identifier>_<id>`) and calls them. Every provider call of the module
- * goes through `call`, so every provider failure reaches the caller as a
- * MedusaError that names the provider, the operation and the provider's own
- * message and code.
+ * Medusa's provider service, with Medusa's method names (`createSession`,
+ * `authorizePayment`, `getStatus`, …), so code written against
+ * `@medusajs/payment` can spy on, extend or replace it. It finds a provider
+ * by its key (`pp_<identifier>_<id>`) and calls it; unlike Medusa's, every
+ * failure reaches the caller as a MedusaError with the provider's own
+ * message and code. Timeouts and answer checks are the gateway's
+ * (`providers/gateway.ts`), which is what the module calls.
  */
 export default class PaymentProviderService extends ModulesSdkUtils.MedusaInternalService<any>(
   PaymentProvider
@@ -45,7 +66,7 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
     this.logger_ = (container.logger as Logger | undefined) ?? console
   }
 
-  /** The provider registered under `providerId`, or NOT_FOUND naming what is registered. */
+  /** The provider registered under `providerId`; NOT_FOUND, in Medusa's words, otherwise. */
   retrieveProvider(providerId: string): IPaymentProvider {
     let provider: IPaymentProvider | undefined
     try {
@@ -55,16 +76,20 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
       // provider that is registered but failed to construct.
       if ((error as Error).name !== "AwilixResolutionError") {
         throw notFound(
-          `Payment provider ${providerId} could not be loaded: ${(error as Error).message}`
+          `Unable to retrieve the payment provider with id: ${providerId}, the following error occurred: ${(error as Error).message}`,
+          { provider_id: providerId, registered_providers: this.registeredKeys() }
         )
       }
     }
     if (!provider) {
-      const known = this.registeredKeys()
       throw notFound(
-        `Payment provider ${providerId} is not registered in the payment module. ` +
-          `Registered providers: ${known.length ? known.join(", ") : "none"}. ` +
-          `A provider configured as { resolve, id: "<id>" } with identifier "<identifier>" is registered as pp_<identifier>_<id>.`
+        `\nUnable to retrieve the payment provider with id: ${providerId}\n` +
+          `Please make sure that the provider is registered in the container and it is configured correctly in your project configuration file.`,
+        {
+          provider_id: providerId,
+          registered_providers: this.registeredKeys(),
+          hint: `A provider configured as { resolve, id: "<id>" } with identifier "<identifier>" is registered as pp_<identifier>_<id>.`,
+        }
       )
     }
     return provider
@@ -72,52 +97,80 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
 
   registeredKeys(): string[] {
     try {
-      return ([] as string[]).concat(
-        (this.container_["payment_providers"] as string[] | undefined) ?? []
-      )
+      return ([] as string[]).concat((this.container_["payment_providers"] as string[] | undefined) ?? [])
     } catch {
       return []
     }
   }
 
-  async call<O extends Exclude<ProviderOperation, "getIdentifier">>(
-    providerId: string,
-    operation: O,
-    input: Parameters<NonNullable<IPaymentProvider[O]>>[0]
-  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>>> {
-    const provider = this.retrieveProvider(providerId)
-    try {
-      return await (provider[operation] as (i: unknown) => Promise<any>).call(
-        provider,
-        input
-      )
-    } catch (error) {
-      throw providerError(providerId, operation, error)
-    }
+  async createSession(providerId: string, input: InitiatePaymentInput): Promise<InitiatePaymentOutput> {
+    return await this.call(providerId, "initiatePayment", input)
   }
 
-  /**
-   * Account holders and saved payment methods are optional in the contract;
-   * a provider without them answers with nothing rather than failing the
-   * checkout that asked.
-   */
-  async callOptional<O extends OptionalOperation, R>(
+  async updateSession(providerId: string, input: UpdatePaymentInput): Promise<UpdatePaymentOutput> {
+    return await this.call(providerId, "updatePayment", input)
+  }
+
+  async deleteSession(providerId: string, input: DeletePaymentInput): Promise<DeletePaymentOutput> {
+    return await this.call(providerId, "deletePayment", input)
+  }
+
+  async authorizePayment(providerId: string, input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput> {
+    return await this.call(providerId, "authorizePayment", input)
+  }
+
+  async getStatus(providerId: string, input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
+    return await this.call(providerId, "getPaymentStatus", input)
+  }
+
+  async retrievePayment(providerId: string, input: RetrievePaymentInput): Promise<RetrievePaymentOutput> {
+    return await this.call(providerId, "retrievePayment", input)
+  }
+
+  async capturePayment(providerId: string, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
+    return await this.call(providerId, "capturePayment", input)
+  }
+
+  async cancelPayment(providerId: string, input: CancelPaymentInput): Promise<CancelPaymentOutput> {
+    return await this.call(providerId, "cancelPayment", input)
+  }
+
+  async refundPayment(providerId: string, input: RefundPaymentInput): Promise<RefundPaymentOutput> {
+    return await this.call(providerId, "refundPayment", input)
+  }
+
+  // Account holders and saved payment methods are optional in the contract:
+  // a provider without them answers with nothing (and a warning), as in Medusa.
+
+  async retrieveAccountHolder(
     providerId: string,
-    operation: O,
-    input: unknown,
-    whenUnsupported: R
-  ): Promise<Awaited<ReturnType<NonNullable<IPaymentProvider[O]>>> | R> {
-    const provider = this.retrieveProvider(providerId)
-    const method = provider[operation] as ((i: unknown) => Promise<any>) | undefined
-    if (typeof method !== "function") {
-      this.logger_.warn(`Payment provider ${providerId} does not support ${operation}.`)
-      return whenUnsupported
-    }
-    try {
-      return await method.call(provider, input)
-    } catch (error) {
-      throw providerError(providerId, operation, error)
-    }
+    input: RetrieveAccountHolderInput
+  ): Promise<RetrieveAccountHolderOutput> {
+    return await this.callOptional(providerId, "retrieveAccountHolder", input, "retrieving account holders", {})
+  }
+
+  async createAccountHolder(providerId: string, input: CreateAccountHolderInput): Promise<CreateAccountHolderOutput> {
+    return await this.callOptional(providerId, "createAccountHolder", input, "creating account holders", {})
+  }
+
+  async updateAccountHolder(providerId: string, input: UpdateAccountHolderInput): Promise<UpdateAccountHolderOutput> {
+    return await this.callOptional(providerId, "updateAccountHolder", input, "updating account holders", {})
+  }
+
+  async deleteAccountHolder(providerId: string, input: DeleteAccountHolderInput): Promise<DeleteAccountHolderOutput> {
+    return await this.callOptional(providerId, "deleteAccountHolder", input, "deleting account holders", {})
+  }
+
+  async listPaymentMethods(providerId: string, input: ListPaymentMethodsInput): Promise<ListPaymentMethodsOutput> {
+    return await this.callOptional(providerId, "listPaymentMethods", input, "listing payment methods", [])
+  }
+
+  async savePaymentMethod(providerId: string, input: SavePaymentMethodInput): Promise<SavePaymentMethodOutput> {
+    return await this.callOptional(providerId, "savePaymentMethod", input, "saving payment methods", {})
+  }
+
+  async deletePaymentMethod(providerId: string, input: { context?: unknown; data?: Record<string, unknown> }) {
+    return await this.callOptional(providerId, "deletePaymentMethod", input as any, "deleting payment methods", {})
   }
 
   async getWebhookActionAndData(
@@ -126,5 +179,32 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
   ): Promise<WebhookActionResult> {
     return await this.call(providerId, "getWebhookActionAndData", payload)
   }
-}
 
+  private async call<O extends ProviderOperation>(
+    providerId: string,
+    operation: O,
+    input: Parameters<NonNullable<IPaymentProvider[O]>>[0]
+  ): Promise<any> {
+    const provider = this.retrieveProvider(providerId)
+    try {
+      return await (provider[operation] as (i: unknown) => Promise<unknown>).call(provider, input)
+    } catch (error) {
+      throw providerError(providerId, operation, error)
+    }
+  }
+
+  private async callOptional<O extends ProviderOperation, R>(
+    providerId: string,
+    operation: O,
+    input: Parameters<NonNullable<IPaymentProvider[O]>>[0],
+    what: string,
+    whenUnsupported: R
+  ): Promise<any> {
+    const provider = this.retrieveProvider(providerId)
+    if (typeof provider[operation] !== "function") {
+      this.logger_.warn(`Provider ${providerId} does not support ${what}`)
+      return whenUnsupported
+    }
+    return await this.call(providerId, operation, input)
+  }
+}

@@ -2,22 +2,33 @@ import { MedusaError } from "@medusajs/framework/utils"
 
 /**
  * Every error the module raises on purpose goes through these helpers, so
- * that each kind of failure has one type and one wording everywhere.
+ * that each kind of failure has one type and one wording everywhere. Where
+ * Medusa's module refuses the same call, the message is Medusa's, word for
+ * word; what this module knows beyond it (amounts left, ids, registered
+ * providers) goes in `details`, never in the message.
  */
-export const invalidData = (message: string) =>
-  new MedusaError(MedusaError.Types.INVALID_DATA, message)
+export type ErrorDetails = Record<string, unknown>
 
-export const notFound = (message: string) =>
-  new MedusaError(MedusaError.Types.NOT_FOUND, message)
+function medusaError(type: string, message: string, details?: ErrorDetails): MedusaError {
+  const error = new MedusaError(type, message)
+  if (details !== undefined) (error as MedusaError & { details?: ErrorDetails }).details = details
+  return error
+}
 
-export const notAllowed = (message: string) =>
-  new MedusaError(MedusaError.Types.NOT_ALLOWED, message)
+export const invalidData = (message: string, details?: ErrorDetails) =>
+  medusaError(MedusaError.Types.INVALID_DATA, message, details)
 
-export const conflict = (message: string) =>
-  new MedusaError(MedusaError.Types.CONFLICT, message)
+export const notFound = (message: string, details?: ErrorDetails) =>
+  medusaError(MedusaError.Types.NOT_FOUND, message, details)
 
-export const unexpectedState = (message: string) =>
-  new MedusaError(MedusaError.Types.UNEXPECTED_STATE, message)
+export const notAllowed = (message: string, details?: ErrorDetails) =>
+  medusaError(MedusaError.Types.NOT_ALLOWED, message, details)
+
+export const conflict = (message: string, details?: ErrorDetails) =>
+  medusaError(MedusaError.Types.CONFLICT, message, details)
+
+export const unexpectedState = (message: string, details?: ErrorDetails) =>
+  medusaError(MedusaError.Types.UNEXPECTED_STATE, message, details)
 
 export function requireString(value: unknown, field: string): string {
   if (typeof value !== "string" || value.trim() === "") {

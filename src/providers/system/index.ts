@@ -37,9 +37,10 @@ import {
  * The manual provider, `pp_system_default`: money that moves outside the
  * store (cash on delivery, bank transfer marked as paid by an admin).
  *
- * It keeps the state of the payment in the session data it hands back, so
- * that `getPaymentStatus` can answer (Medusa's manual provider throws there)
- * and reconciliation works for manual payments like for any other.
+ * It answers every call as Medusa's manual provider does (empty `data`, a new
+ * id per session, `authorized` on authorize), so a store that switches
+ * modules sees the same sessions and payments. It keeps no state, which is
+ * all a manual payment needs: a repeated call has nothing to repeat.
  */
 export class SystemPaymentProvider extends AbstractPaymentProvider {
   static identifier = "system"
@@ -50,83 +51,72 @@ export class SystemPaymentProvider extends AbstractPaymentProvider {
     super(cradle, options)
   }
 
+  /** Medusa's manual provider has it too (an older name of `getPaymentStatus`). */
+  async getStatus(_: unknown): Promise<string> {
+    return PaymentSessionStatus.AUTHORIZED
+  }
+
+  async getPaymentData(_: unknown): Promise<Record<string, unknown>> {
+    return {}
+  }
+
   async initiatePayment(_: InitiatePaymentInput): Promise<InitiatePaymentOutput> {
-    return {
-      id: crypto.randomUUID(),
-      data: {},
-      status: PaymentSessionStatus.PENDING,
-    }
+    return { data: {}, id: crypto.randomUUID() }
   }
 
-  async updatePayment(input: UpdatePaymentInput): Promise<UpdatePaymentOutput> {
-    return { data: { ...(input.data ?? {}) } }
+  /**
+   * Medusa's throws "Method not implemented." here; nothing in Medusa or this
+   * module calls it, and a provider that answers is easier to build tools on.
+   * A manual payment is authorized the moment it exists.
+   */
+  async getPaymentStatus(_: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
+    return { status: PaymentSessionStatus.AUTHORIZED, data: {} }
   }
 
-  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput> {
-    return {
-      data: withStatus(input.data, PaymentSessionStatus.AUTHORIZED),
-      status: PaymentSessionStatus.AUTHORIZED,
-    }
+  async retrievePayment(_: RetrievePaymentInput): Promise<RetrievePaymentOutput> {
+    return {}
   }
 
-  async capturePayment(input: CapturePaymentInput): Promise<CapturePaymentOutput> {
-    return { data: withStatus(input.data, PaymentSessionStatus.CAPTURED) }
+  async authorizePayment(_: AuthorizePaymentInput): Promise<AuthorizePaymentOutput> {
+    return { data: {}, status: PaymentSessionStatus.AUTHORIZED }
   }
 
-  async refundPayment(input: RefundPaymentInput): Promise<RefundPaymentOutput> {
-    return { data: { ...(input.data ?? {}) } }
+  async updatePayment(_: UpdatePaymentInput): Promise<UpdatePaymentOutput> {
+    return { data: {} }
   }
 
-  async cancelPayment(input: CancelPaymentInput): Promise<CancelPaymentOutput> {
-    return { data: withStatus(input.data, PaymentSessionStatus.CANCELED) }
+  async deletePayment(_: DeletePaymentInput): Promise<DeletePaymentOutput> {
+    return { data: {} }
   }
 
-  async deletePayment(input: DeletePaymentInput): Promise<DeletePaymentOutput> {
-    return { data: withStatus(input.data, PaymentSessionStatus.CANCELED) }
+  async capturePayment(_: CapturePaymentInput): Promise<CapturePaymentOutput> {
+    return { data: {} }
   }
 
-  async retrievePayment(input: RetrievePaymentInput): Promise<RetrievePaymentOutput> {
-    return { data: { ...(input.data ?? {}) } }
-  }
-
-  /** A manual payment is as far along as the module has told this provider. */
-  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
-    const status = (input.data?.status as PaymentSessionStatus | undefined) ??
-      PaymentSessionStatus.PENDING
-    return { status, data: { ...(input.data ?? {}) } }
-  }
-
-  async retrieveAccountHolder(
-    input: RetrieveAccountHolderInput
-  ): Promise<RetrieveAccountHolderOutput> {
+  async retrieveAccountHolder(input: RetrieveAccountHolderInput): Promise<RetrieveAccountHolderOutput> {
     return { id: input.id }
   }
 
-  async createAccountHolder(
-    input: CreateAccountHolderInput
-  ): Promise<CreateAccountHolderOutput> {
+  async createAccountHolder(input: CreateAccountHolderInput): Promise<CreateAccountHolderOutput> {
     return { id: input.context.customer.id }
   }
 
-  async deleteAccountHolder(
-    _: DeleteAccountHolderInput
-  ): Promise<DeleteAccountHolderOutput> {
+  async deleteAccountHolder(_: DeleteAccountHolderInput): Promise<DeleteAccountHolderOutput> {
+    return { data: {} }
+  }
+
+  async refundPayment(_: RefundPaymentInput): Promise<RefundPaymentOutput> {
+    return { data: {} }
+  }
+
+  async cancelPayment(_: CancelPaymentInput): Promise<CancelPaymentOutput> {
     return { data: {} }
   }
 
   /** Nothing outside the store can tell us about a manual payment. */
-  async getWebhookActionAndData(
-    _: ProviderWebhookPayload["payload"]
-  ): Promise<WebhookActionResult> {
+  async getWebhookActionAndData(_: ProviderWebhookPayload["payload"]): Promise<WebhookActionResult> {
     return { action: PaymentActions.NOT_SUPPORTED }
   }
-}
-
-function withStatus(
-  data: Record<string, unknown> | undefined,
-  status: PaymentSessionStatus
-): Record<string, unknown> {
-  return { ...(data ?? {}), status }
 }
 
 export default SystemPaymentProvider
