@@ -1,5 +1,4 @@
 import { Migration } from "@medusajs/framework/mikro-orm/migrations"
-import { currencyExponent, knownCurrencyCodes } from "../utils/currency"
 
 /**
  * Collection totals and status, kept by PostgreSQL as money moves.
@@ -18,19 +17,44 @@ import { currencyExponent, knownCurrencyCodes } from "../utils/currency"
  *   authorized >= amount → authorized; authorized > 0 → partially_authorized
  *   any live session → awaiting; else not_paid
  *
- * `payment_currency_exponent(code)` is generated from the module's ISO 4217
- * table (src/utils/currency.ts) when this migration runs; a test checks the
- * two agree. A change to that table needs a migration that recreates the
- * function.
+ * `payment_currency_exponent(code)` is the module's ISO 4217 table
+ * (src/utils/currency.ts) as it was when this migration was written, copied
+ * here as SQL text (EXPONENT_CASES below) so that the migration never changes;
+ * Migration20261121190000 replaced the function. A change to that table needs
+ * a new migration that recreates the function (src/sql/functions/).
  */
+
+/** One CASE branch per ISO 4217 code, on one line: the text this migration has always run. */
+const EXPONENT_CASES =
+  "when 'BIF' then 0 when 'BYR' then 0 when 'CLP' then 0 when 'DJF' then 0 when 'GNF' then 0 when 'ISK' then 0 when 'JPY' then 0 when 'KMF' then 0 " +
+  "when 'KRW' then 0 when 'PYG' then 0 when 'RWF' then 0 when 'UGX' then 0 when 'UYI' then 0 when 'VND' then 0 when 'VUV' then 0 when 'XAF' then 0 " +
+  "when 'XOF' then 0 when 'XPF' then 0 when 'AED' then 2 when 'AFN' then 2 when 'ALL' then 2 when 'AMD' then 2 when 'ANG' then 2 when 'AOA' then 2 " +
+  "when 'ARS' then 2 when 'AUD' then 2 when 'AWG' then 2 when 'AZN' then 2 when 'BAM' then 2 when 'BBD' then 2 when 'BDT' then 2 when 'BGN' then 2 " +
+  "when 'BMD' then 2 when 'BND' then 2 when 'BOB' then 2 when 'BOV' then 2 when 'BRL' then 2 when 'BSD' then 2 when 'BTN' then 2 when 'BWP' then 2 " +
+  "when 'BYN' then 2 when 'BZD' then 2 when 'CAD' then 2 when 'CDF' then 2 when 'CHE' then 2 when 'CHF' then 2 when 'CHW' then 2 when 'CNY' then 2 " +
+  "when 'COP' then 2 when 'COU' then 2 when 'CRC' then 2 when 'CUC' then 2 when 'CUP' then 2 when 'CVE' then 2 when 'CZK' then 2 when 'DKK' then 2 " +
+  "when 'DOP' then 2 when 'DZD' then 2 when 'EEK' then 2 when 'EGP' then 2 when 'ERN' then 2 when 'ETB' then 2 when 'EUR' then 2 when 'FJD' then 2 " +
+  "when 'FKP' then 2 when 'GBP' then 2 when 'GEL' then 2 when 'GHS' then 2 when 'GIP' then 2 when 'GMD' then 2 when 'GTQ' then 2 when 'GYD' then 2 " +
+  "when 'HKD' then 2 when 'HNL' then 2 when 'HRK' then 2 when 'HTG' then 2 when 'HUF' then 2 when 'IDR' then 2 when 'ILS' then 2 when 'INR' then 2 " +
+  "when 'IRR' then 2 when 'JMD' then 2 when 'KES' then 2 when 'KGS' then 2 when 'KHR' then 2 when 'KPW' then 2 when 'KYD' then 2 when 'KZT' then 2 " +
+  "when 'LAK' then 2 when 'LBP' then 2 when 'LKR' then 2 when 'LRD' then 2 when 'LSL' then 2 when 'LTL' then 2 when 'LVL' then 2 when 'MAD' then 2 " +
+  "when 'MDL' then 2 when 'MGA' then 2 when 'MKD' then 2 when 'MMK' then 2 when 'MNT' then 2 when 'MOP' then 2 when 'MRO' then 2 when 'MRU' then 2 " +
+  "when 'MUR' then 2 when 'MVR' then 2 when 'MWK' then 2 when 'MXN' then 2 when 'MXV' then 2 when 'MYR' then 2 when 'MZN' then 2 when 'NAD' then 2 " +
+  "when 'NGN' then 2 when 'NIO' then 2 when 'NOK' then 2 when 'NPR' then 2 when 'NZD' then 2 when 'PAB' then 2 when 'PEN' then 2 when 'PGK' then 2 " +
+  "when 'PHP' then 2 when 'PKR' then 2 when 'PLN' then 2 when 'QAR' then 2 when 'RON' then 2 when 'RSD' then 2 when 'RUB' then 2 when 'SAR' then 2 " +
+  "when 'SBD' then 2 when 'SCR' then 2 when 'SDG' then 2 when 'SEK' then 2 when 'SGD' then 2 when 'SHP' then 2 when 'SLE' then 2 when 'SLL' then 2 " +
+  "when 'SOS' then 2 when 'SRD' then 2 when 'SSP' then 2 when 'STD' then 2 when 'STN' then 2 when 'SVC' then 2 when 'SYP' then 2 when 'SZL' then 2 " +
+  "when 'THB' then 2 when 'TJS' then 2 when 'TMT' then 2 when 'TOP' then 2 when 'TRY' then 2 when 'TTD' then 2 when 'TWD' then 2 when 'TZS' then 2 " +
+  "when 'UAH' then 2 when 'USD' then 2 when 'USN' then 2 when 'UYU' then 2 when 'UZS' then 2 when 'VED' then 2 when 'VEF' then 2 when 'VES' then 2 " +
+  "when 'WST' then 2 when 'XCD' then 2 when 'XCG' then 2 when 'YER' then 2 when 'ZAR' then 2 when 'ZMW' then 2 when 'ZWG' then 2 when 'ZWL' then 2 " +
+  "when 'BHD' then 3 when 'IQD' then 3 when 'JOD' then 3 when 'KWD' then 3 when 'LYD' then 3 when 'OMR' then 3 when 'TND' then 3 when 'CLF' then 4 " +
+  "when 'UYW' then 4"
+
 export class Migration20261121150000 extends Migration {
   override async up(): Promise<void> {
-    const cases = knownCurrencyCodes()
-      .map((code) => `when '${code}' then ${currencyExponent(code)}`)
-      .join(" ")
     this.addSql(`
       create or replace function payment_currency_exponent(code text) returns smallint
-      language sql immutable as $$ select (case upper(code) ${cases} else null end)::smallint $$;`)
+      language sql immutable as $$ select (case upper(code) ${EXPONENT_CASES} else null end)::smallint $$;`)
 
     this.addSql(`alter table "payment_collection" add column if not exists "currency_exponent" smallint null;`)
     this.addSql(`alter table "payment_collection" add column if not exists "session_count" integer not null default 0;`)
