@@ -41,26 +41,44 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     const refunded = await service.refundPayment({ payment_id: payment.id, amount: 10, note: "damaged" })
     const [refund] = await service.listRefunds({ payment_id: payment.id })
     expectSameAsOrm(refunded.refunds![0] as any, refund as any)
-    expect(refunded.refunds![0]).toMatchObject({ amount: 10, note: "damaged", status: "succeeded" })
+    expect(refunded.refunds![0]).toMatchObject({ amount: 10, note: "damaged" })
+    expect(refunded.refunds![0]).not.toHaveProperty("status")
   })
+
+  /** What a process that died after reserving leaves behind: a pending movement, aged past the stale threshold. */
+  async function reserveAndDie(paymentId: string, movementId: string, amount: number) {
+    const [reserved] = await query(
+      MikroOrmWrapper,
+      `SELECT verdict FROM payment_reserve_movement('capture', ?, ?, ?, 'pending', null, null, null, null, null, 60000, '5s')`,
+      [paymentId, movementId, amount]
+    )
+    expect(reserved.verdict).toBe("created")
+    await query(MikroOrmWrapper, `UPDATE payment_movement SET updated_at = now() - interval '2 minutes' WHERE id = ?`, [movementId])
+  }
 
   it("redoes a settle whose commit was lost: the movement is found pending and reconciliation confirms it once", async () => {
     const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 40 })
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 40, data: {} })
     const payment = (await service.authorizePaymentSession(session.id, {}))!
-    const { captures } = await service.capturePayment({ payment_id: payment.id, amount: 40 })
     // What a crash right after the settle's asynchronous commit can leave:
     // the reservation (synchronous) without the settle.
-    await query(MikroOrmWrapper, `UPDATE capture SET status = 'pending', updated_at = now() - interval '2 minutes' WHERE id = ?`, [captures![0].id])
-    await query(MikroOrmWrapper, `UPDATE payment SET captured_at = NULL WHERE id = ?`, [payment.id])
+    await reserveAndDie(payment.id, "capt_lost_settle", 40)
+    // Medusa reads settled money only: nothing is captured yet where it looks.
+    expect(await service.listCaptures({ payment_id: payment.id })).toEqual([])
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ captured_amount: 0, status: "authorized" })
 
-    // New money on the payment waits for it; reconciliation settles it with the same idempotency key.
+    // Reconciliation settles it with the same idempotency key.
     expect(await (service as any).reconcilePayments({ payment_id: payment.id })).toEqual({
-      settled: [captures![0].id], reversed: [], still_unknown: [],
+      settled: ["capt_lost_settle"], reversed: [], still_unknown: [],
     })
-    const [row] = await query(MikroOrmWrapper, `SELECT status, (SELECT captured_total::text FROM payment WHERE id = ?) AS captured FROM capture WHERE id = ?`, [payment.id, captures![0].id])
+    const [row] = await query(
+      MikroOrmWrapper,
+      `SELECT m.status, (SELECT c.amount::text FROM capture c WHERE c.id = m.id) AS captured FROM payment_movement m WHERE m.id = ?`,
+      ["capt_lost_settle"]
+    )
     expect(row).toEqual({ status: "succeeded", captured: "40" })
     expect((await service.retrievePayment(payment.id)).captured_at).toBeInstanceOf(Date)
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ captured_amount: 40, status: "completed" })
     expect(await (service as any).verifyLedger({ payment_collection_id: collection.id })).toEqual([])
   })
 
@@ -69,13 +87,15 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "jpy", amount: 1200, data: {} })
     const payment = (await service.authorizePaymentSession(session.id, {}))!
     const partial = await service.capturePayment({ payment_id: payment.id, amount: 200, is_captured: true, captured_by: "user_1" } as any)
-    expect(partial.captures).toEqual([expect.objectContaining({ amount: 200, status: "succeeded", created_by: "user_1" })])
+    expect(partial.captures).toEqual([expect.objectContaining({ amount: 200, created_by: "user_1" })])
     expect(partial.captured_at).toBeNull()
-    const rest = await service.capturePayment({ payment_id: payment.id, is_captured: true } as any)
-    expect(rest.captures).toEqual([expect.objectContaining({ amount: 1000, status: "succeeded" })])
+    const rest = await service.capturePayment({ payment_id: payment.id, amount: 1000, is_captured: true } as any)
+    expect(rest.captures).toEqual([expect.objectContaining({ amount: 1000 })])
     expect(rest.captured_at).toBeInstanceOf(Date)
-    const [money] = await query(MikroOrmWrapper, `SELECT captured_total::text AS captured, pending_movements FROM payment WHERE id = ?`, [payment.id])
-    expect(money).toEqual({ captured: "1200", pending_movements: 0 })
+    const movements = await query(MikroOrmWrapper, `SELECT status, amount::text FROM payment_movement WHERE payment_id = ? ORDER BY amount::numeric`, [payment.id])
+    expect(movements).toEqual([{ status: "succeeded", amount: "200" }, { status: "succeeded", amount: "1000" }])
+    const ledger = await query(MikroOrmWrapper, `SELECT event FROM payment_ledger_entry WHERE subject = 'capture' AND payment_id = ? ORDER BY event`, [payment.id])
+    expect(ledger.map((e) => e.event)).toEqual(["recorded", "recorded"])
     expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
   })
 
@@ -104,25 +124,20 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     })
   })
 
-  it("counts pending movements on the payment, and finds a stale one before reserving the next", async () => {
+  it("finds a stale pending movement before reserving the next, and settles it first", async () => {
     const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 30 })
     const session = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 30, data: {} })
     const payment = (await service.authorizePaymentSession(session.id, {}))!
-    const first = await service.capturePayment({ payment_id: payment.id, amount: 10 })
-    const [counts] = await query(MikroOrmWrapper, `SELECT pending_movements FROM payment WHERE id = ?`, [payment.id])
-    expect(counts.pending_movements).toBe(0)
-
-    await query(MikroOrmWrapper, `UPDATE capture SET status = 'pending', updated_at = now() - interval '2 minutes' WHERE id = ?`, [first.captures![0].id])
-    const [pending] = await query(MikroOrmWrapper, `SELECT pending_movements FROM payment WHERE id = ?`, [payment.id])
-    expect(pending.pending_movements).toBe(1)
+    await reserveAndDie(payment.id, "capt_stale", 10)
 
     // The next capture reconciles the stale one first, then moves its own money.
     const second = await service.capturePayment({ payment_id: payment.id, amount: 20 })
     expect(second.captures).toHaveLength(1)
-    const rows = await query(MikroOrmWrapper, `SELECT amount::text, status FROM capture WHERE payment_id = ? ORDER BY amount`, [payment.id])
-    expect(rows).toEqual([{ amount: "10", status: "succeeded" }, { amount: "20", status: "succeeded" }])
-    const [after] = await query(MikroOrmWrapper, `SELECT pending_movements, captured_total::text AS captured FROM payment WHERE id = ?`, [payment.id])
-    expect(after).toEqual({ pending_movements: 0, captured: "30" })
+    const rows = await query(MikroOrmWrapper, `SELECT id, amount::text FROM capture WHERE payment_id = ? ORDER BY amount`, [payment.id])
+    expect(rows).toEqual([{ id: "capt_stale", amount: "10" }, { id: second.captures![0].id, amount: "20" }])
+    const open = await query(MikroOrmWrapper, `SELECT id FROM payment_movement WHERE payment_id = ? AND status <> 'succeeded'`, [payment.id])
+    expect(open).toEqual([])
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ captured_amount: 30, status: "completed" })
   })
 })
 

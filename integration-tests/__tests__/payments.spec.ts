@@ -43,10 +43,15 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect(row.created_by).toBe("user_1")
     })
 
-    it("captures what is left when no amount is given, and is a no-op once fully captured", async () => {
+    it("asks for the whole amount when none is given (as Medusa): refused after a part is captured, a no-op once fully captured", async () => {
       const { payment } = await authorizedPayment(service)
       await service.capturePayment({ payment_id: payment.id, amount: 40 })
-      const full = await service.capturePayment({ payment_id: payment.id })
+      const refused = await service.capturePayment({ payment_id: payment.id }).catch((e) => e)
+      expect(refused).toMatchObject({
+        type: MedusaError.Types.INVALID_DATA,
+        message: "You cannot capture more than the authorized amount substracted by what is already captured.",
+      })
+      const full = await service.capturePayment({ payment_id: payment.id, amount: 60 })
       expect(full.captures!.map((c) => c.amount)).toEqual([60])
       const again = await service.capturePayment({ payment_id: payment.id })
       // A no-op made no capture, so it answers with none.
@@ -135,7 +140,12 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect(row).toEqual({ note: "box crushed", created_by: "user_2", refund_reason_id: reason.id })
       expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ status: "completed", refunded_amount: 40 })
 
-      const rest = await service.refundPayment({ payment_id: payment.id })
+      // No amount asks for the whole payment (as Medusa): more than is left once 40 is refunded.
+      await expect(service.refundPayment({ payment_id: payment.id })).rejects.toMatchObject({
+        type: MedusaError.Types.INVALID_DATA,
+        message: "You cannot refund more than what is captured on the payment.",
+      })
+      const rest = await service.refundPayment({ payment_id: payment.id, amount: 60 })
       expect(rest.refunds!.map((r) => r.amount)).toEqual([60])
       expect((await service.listRefunds({ payment_id: payment.id })).map((r) => r.amount).sort()).toEqual([40, 60])
     })
@@ -271,7 +281,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect(second.captures!.map((c) => c.amount)).toEqual([10.81])
       // 21.62 of 21.62835 moved: 21.63 at the cent, one cent still to capture.
       expect((await service.retrievePaymentCollection(collection.id)).status).toBe("partially_captured")
-      const rest = await service.capturePayment({ payment_id: payment.id })
+      // What is left, asked for exactly as Medusa's totals say it, moves what can move.
+      const rest = await service.capturePayment({ payment_id: payment.id, amount: "0.00835" })
       expect(rest.captures!.map((c) => c.amount)).toEqual([0.01])
       expect((await service.retrievePaymentCollection(collection.id)).status).toBe("completed")
       const refunded = await service.refundPayment({ payment_id: payment.id, amount: "10.814175" })

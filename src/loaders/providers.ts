@@ -2,6 +2,8 @@ import { LoaderOptions, ModuleProvider, ModulesSdkTypes } from "@medusajs/framew
 import { asFunction, asValue, Lifetime } from "@medusajs/framework/awilix"
 import { moduleProviderLoader } from "@medusajs/framework/modules-sdk"
 import { MedusaError } from "@medusajs/framework/utils"
+import { MedusaPaymentsProvider } from "../providers/medusa-payments/service"
+import { medusaPaymentsOptionsFromCloud } from "../providers/medusa-payments/options"
 import { SystemPaymentProvider } from "../providers/system"
 import { PaymentModuleOptions } from "../types"
 
@@ -65,6 +67,15 @@ export default async function loadProviders({
   await registerProvider(SystemPaymentProvider as unknown as ProviderClass, container, {
     id: "default",
   })
+  // Medusa Payments only with complete `cloud` options; registered before
+  // the configured providers, as Medusa does.
+  const cloud = medusaPaymentsOptionsFromCloud(options?.cloud)
+  if (cloud) {
+    await registerProvider(MedusaPaymentsProvider as unknown as ProviderClass, container, {
+      id: "default",
+      options: cloud,
+    })
+  }
   await moduleProviderLoader({
     container,
     providers: (options?.providers ?? []) as ModuleProvider[],

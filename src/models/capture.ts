@@ -1,8 +1,11 @@
 import { model } from "@medusajs/framework/utils"
-import { MoneyMovementStatus } from "../types/money-movement-status"
 import Payment from "./payment"
 
-/** Money taken from an authorization; a payment may be captured in parts. */
+/**
+ * Money taken from an authorization; a payment may be captured in parts. A
+ * row exists only once its movement (`PaymentMovement`) has succeeded, so
+ * Medusa, which reads this table, sees settled money only.
+ */
 const Capture = model
   .define("Capture", {
     id: model.id({ prefix: "capt" }).primaryKey(),
@@ -10,18 +13,7 @@ const Capture = model
     payment: model.belongsTo(() => Payment, { mappedBy: "captures" }),
     metadata: model.json().nullable(),
     created_by: model.text().nullable(),
-    // A caller's retry key: the same key on the same payment is one capture.
-    idempotency_key: model.text().nullable(),
-    status: model.enum(MoneyMovementStatus).default(MoneyMovementStatus.SUCCEEDED),
   })
-  .indexes([
-    { name: "IDX_capture_payment_id", on: ["payment_id"] },
-    {
-      name: "IDX_capture_payment_id_idempotency_key_unique",
-      on: ["payment_id", "idempotency_key"],
-      unique: true,
-      where: "deleted_at IS NULL AND idempotency_key IS NOT NULL",
-    },
-  ])
+  .indexes([{ name: "IDX_capture_payment_id", on: ["payment_id"] }])
 
 export default Capture

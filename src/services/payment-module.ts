@@ -50,6 +50,7 @@ import {
   Capture,
   Payment,
   PaymentCollection,
+  PaymentMovement,
   PaymentSession,
   Refund,
   RefundReason,
@@ -64,6 +65,8 @@ import {
   LedgerFigures,
   LockedPayment,
   lockPayment,
+  markMovementRefused,
+  markMovementUnknown,
   movementStatus,
   STALE_PENDING_MS,
   recomputeCollection,
@@ -129,6 +132,9 @@ type CaptureInput = CreateCaptureDTO & WithIdempotencyKey & { created_by?: strin
 type RefundInput = CreateRefundDTO & WithIdempotencyKey
 
 type MovementKind = "capture" | "refund"
+
+/** A cancel reserved under the payment's lock: the payment as locked and the cancel's movement. */
+type ReservedCancel = { payment: LockedPayment; movementId: string }
 
 export type ReconciliationReport = {
   /** movements (or cancels) the provider confirmed */
@@ -724,6 +730,7 @@ export default class PaymentModuleService
         await this.recordProviderRounding("authorization", payment.id, authorized.payment as MovingPayment, asked, result, sharedContext)
         this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
         this.recordEvents(CommonEvents.UPDATED, "payment_session", [session], sharedContext)
+        this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: session.payment_collection_id }], sharedContext)
         if (authorized.capture_id) {
           this.recordEvents(CommonEvents.CREATED, "capture", [{ id: authorized.capture_id }], sharedContext)
         }
@@ -900,20 +907,22 @@ export default class PaymentModuleService
       return this.paymentWithMovement(kind, current.payment, current.movement)
     }
     const { verdict } = reserved
+    // Medusa's module rewrites the collection's totals on every capture and refund, no-ops included.
+    this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: verdict.payment!.payment_collection_id }], sharedContext)
     if (verdict.verdict === "noop") {
       return this.paymentWithMovement(kind, verdict.payment!, null)
     }
-    this.recordEvents(CommonEvents.CREATED, kind, [{ id: movementId }], sharedContext)
     if (reservation.status === MoneyMovementStatus.SUCCEEDED) {
       // Recorded as the provider already did it: nothing to ask the provider.
       const current = await findPaymentWithMovement(paymentId, kind, movementId, sharedContext)
+      this.recordEvents(CommonEvents.CREATED, kind, [{ id: movementId }], sharedContext)
       if (verdict.completes) this.recordEvents(CommonEvents.UPDATED, "payment", [current.payment], sharedContext)
       return this.paymentWithMovement(kind, current.payment, current.movement)
     }
     const settled = await this.moveMoneyAtProvider(
       kind,
       verdict.payment as MovingPayment,
-      { id: movementId, amount: MathBN.convert(verdict.amount!), completes: verdict.completes },
+      { id: movementId, amount: MathBN.convert(verdict.amount!) },
       sharedContext
     )
     return this.paymentWithMovement(kind, settled.payment, settled.movement)
@@ -950,7 +959,7 @@ export default class PaymentModuleService
         continue
       }
       if (verdict.verdict === "too_precise" && reservation.requestedAmount === undefined) {
-        reservation = this.roundedToCurrency(reservation, verdict.currency_code!)
+        reservation = this.roundedToCurrency(reservation, verdict)
         continue
       }
       throw this.refusal(reservation, verdict)
@@ -965,15 +974,17 @@ export default class PaymentModuleService
    * movement records what moves. Asked only after the database answered
    * `too_precise` (it knows the currency), so exact amounts cost nothing.
    */
-  private roundedToCurrency(reservation: Reservation, currencyCode: string): Reservation {
-    const requested = reservation.amount!
+  private roundedToCurrency(reservation: Reservation, verdict: ReserveVerdict): Reservation {
+    const currencyCode = verdict.currency_code!
+    // No amount asks for the payment's whole amount, which the database names in its verdict.
+    const requested = reservation.amount ?? verdict.amount!
     const rounded = roundToCurrency(requested, currencyCode)
     if (rounded.lte(0)) {
       throw invalidData(
         `The ${reservation.kind} amount ${requested} is less than the smallest unit of ${currencyCode.toUpperCase()}: nothing can move.`
       )
     }
-    return { ...reservation, amount: rounded.toFixed(), requestedAmount: requested }
+    return { ...reservation, amount: rounded.toFixed(), requestedAmount: reservation.amount }
   }
 
   /**
@@ -1006,7 +1017,7 @@ export default class PaymentModuleService
     const claim = await this.claimIdempotencyKey(
       reservation.kind,
       key,
-      `${reservation.paymentId}:${reservation.requestedAmount ?? reservation.amount ?? "rest"}`,
+      `${reservation.paymentId}:${(reservation.requestedAmount !== undefined ? reservation.requestedAmount : reservation.amount) ?? "rest"}`,
       sharedContext
     )
     if (claim.replayed) {
@@ -1082,7 +1093,7 @@ export default class PaymentModuleService
   private async moveMoneyAtProvider(
     kind: MovementKind,
     payment: MovingPayment,
-    movement: { id: string; amount: Decimal; completes: boolean },
+    movement: { id: string; amount: Decimal },
     sharedContext: Context
   ): Promise<Settled> {
     const input = {
@@ -1108,10 +1119,10 @@ export default class PaymentModuleService
       }
       throw error
     }
-    const settled = await settleMovement(
-      { kind, movementId: movement.id, paymentId: payment.id, providerData, completes: movement.completes },
-      sharedContext
-    )
+    const settled = await settleMovement({ movementId: movement.id, paymentId: payment.id, providerData }, sharedContext)
+    if (settled.movement) {
+      this.recordEvents(CommonEvents.CREATED, kind, [settled.movement], sharedContext)
+    }
     if (settled.payment_updated) {
       this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment], sharedContext)
     }
@@ -1149,14 +1160,14 @@ export default class PaymentModuleService
 
   @InjectTransactionManager()
   protected async markMovementUnknown_(
-    kind: MovementKind,
+    kind: MovementKind | "cancel",
     movementId: string,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await execute(sharedContext, `UPDATE ${kind} SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending'`, [movementId])
+    await markMovementUnknown(movementId, sharedContext)
   }
 
-  /** The provider refused: the reserved row goes, and the totals with it. */
+  /** The provider refused: the movement is refused, and counts for nothing from now on. */
   @InjectTransactionManager()
   protected async undoMovement_(
     kind: MovementKind,
@@ -1165,8 +1176,7 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ) {
     await lockPayment(paymentId, sharedContext)
-    const service = kind === "capture" ? this.captureService_ : this.refundService_
-    await service.delete(id, sharedContext)
+    await markMovementRefused(id, sharedContext)
     await releaseIdempotencyRecords(kind, id, sharedContext)
   }
 
@@ -1181,7 +1191,7 @@ export default class PaymentModuleService
     key: string,
     sharedContext: Context
   ): Promise<void> {
-    const status = movementId ? await movementStatus(kind, movementId, sharedContext) : undefined
+    const status = movementId ? await movementStatus(movementId, sharedContext) : undefined
     if (status === MoneyMovementStatus.PENDING || status === MoneyMovementStatus.UNKNOWN) {
       throw conflict(
         `The ${kind} requested with idempotency key ${key} (${movementId}) is ${status === MoneyMovementStatus.PENDING ? "still in progress" : "waiting for the provider to confirm its outcome"}; retry later.`
@@ -1239,7 +1249,8 @@ export default class PaymentModuleService
     return await this.retrievePayment(paymentId, {}, sharedContext)
   }
 
-  private async cancelAtProvider(payment: LockedPayment, sharedContext: Context): Promise<void> {
+  private async cancelAtProvider(cancel: ReservedCancel, sharedContext: Context): Promise<void> {
+    const { payment, movementId } = cancel
     let providerData: Record<string, unknown> | undefined
     try {
       const result = await this.providerGateway_.cancelPayment(payment.provider_id, {
@@ -1248,64 +1259,82 @@ export default class PaymentModuleService
       })
       providerData = result?.data
     } catch (error) {
-      // An unknown outcome keeps the payment canceled (no capture may slip
-      // in) with the cancel pending, for reconciliation to finish.
-      if (!isOutcomeUnknown(error)) {
-        await this.undoCancel_(payment.id, sharedContext)
+      if (isOutcomeUnknown(error)) {
+        // The payment stays canceled (no capture may slip in) with the cancel
+        // unknown, for reconciliation to finish.
+        await this.markMovementUnknown_("cancel", movementId, sharedContext)
+      } else {
+        await this.undoCancel_(cancel, sharedContext)
       }
       throw error
     }
-    await this.settleCancel_(payment, providerData, sharedContext)
+    await this.settleCancel_(cancel, providerData, sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "payment", [payment], sharedContext)
   }
 
-  /** Marks the payment canceled under its lock, so no capture can slip in while the provider voids it. */
+  /**
+   * Marks the payment canceled under its lock and reserves the cancel (a
+   * movement of its own), so no capture can slip in while the provider
+   * voids the authorization.
+   */
   @InjectTransactionManager()
   protected async reserveCancel_(
     paymentId: string,
     idempotencyKey: string | undefined,
     @MedusaContext() sharedContext: Context = {}
-  ): Promise<LockedPayment | undefined> {
+  ): Promise<ReservedCancel | undefined> {
     const payment = await lockPayment(paymentId, sharedContext)
     const claim = await this.claimIdempotencyKey("cancel", idempotencyKey, payment.id, sharedContext)
     // A retry of a cancel whose provider call was left unsettled finishes it
     // (the provider sees the same key); any other retry has nothing to do.
-    if (claim.replayed && payment.pending_operation !== "cancel") return undefined
-    if (!claim.replayed) await claim.bind(payment.id)
-    if (payment.canceled_at && payment.pending_operation !== "cancel") return undefined
+    if (payment.open_cancel_id) return { payment, movementId: payment.open_cancel_id }
+    if (claim.replayed) return undefined
+    await claim.bind(payment.id)
+    if (payment.canceled_at) return undefined
     if (MathBN.gt(payment.captured, 0)) {
       throw notAllowed(
         `Payment ${payment.id} cannot be canceled: ${payment.captured} ${payment.currency_code} is already captured. Refund it instead.`
       )
     }
+    const movementId = newId(PaymentMovement)
     await execute(
       sharedContext,
-      `UPDATE payment SET canceled_at = coalesce(canceled_at, now()), pending_operation = 'cancel', updated_at = now() WHERE id = ?`,
-      [payment.id]
+      `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status)
+       VALUES (?, 'cancel', ?, 0, '{"value":"0","precision":20}'::jsonb, 'pending')`,
+      [movementId, payment.id]
     )
-    return payment
+    await execute(sharedContext, `UPDATE payment SET canceled_at = coalesce(canceled_at, now()), updated_at = now() WHERE id = ?`, [
+      payment.id,
+    ])
+    return { payment, movementId }
   }
 
+  /** The provider refused to cancel: the payment is authorized again and the key is free for a new attempt. */
   @InjectTransactionManager()
-  protected async undoCancel_(paymentId: string, @MedusaContext() sharedContext: Context = {}) {
-    await lockPayment(paymentId, sharedContext)
-    await execute(
-      sharedContext,
-      `UPDATE payment SET canceled_at = NULL, pending_operation = NULL, updated_at = now() WHERE id = ?`,
-      [paymentId]
-    )
-    await releaseIdempotencyRecords("cancel", paymentId, sharedContext)
+  protected async undoCancel_(cancel: ReservedCancel, @MedusaContext() sharedContext: Context = {}) {
+    await lockPayment(cancel.payment.id, sharedContext)
+    await markMovementRefused(cancel.movementId, sharedContext)
+    await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [cancel.payment.id])
+    await releaseIdempotencyRecords("cancel", cancel.payment.id, sharedContext)
   }
 
   @InjectTransactionManager()
   protected async settleCancel_(
-    payment: LockedPayment,
+    { payment, movementId }: ReservedCancel,
     providerData: Record<string, unknown> | undefined,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await execute(sharedContext, `UPDATE payment SET pending_operation = NULL WHERE id = ?`, [payment.id])
-    if (providerData) {
-      await this.paymentService_.update({ id: payment.id, data: providerData }, sharedContext)
-    }
+    await execute(
+      sharedContext,
+      `UPDATE payment_movement SET status = 'succeeded', settled_at = now(), updated_at = now()
+        WHERE id = ? AND status IN ('pending', 'unknown')`,
+      [movementId]
+    )
+    await execute(sharedContext, `UPDATE payment SET data = payment_json_merge(data, ?::jsonb), updated_at = now() WHERE id = ?`, [
+      providerData === undefined ? null : JSON.stringify(providerData),
+      payment.id,
+    ])
+    // Not in Medusa: the session is canceled too, so no late authorize or update revives it.
     await this.paymentSessionService_.update(
       { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
       sharedContext
@@ -1366,7 +1395,7 @@ export default class PaymentModuleService
     try {
       if (item.kind === "cancel") {
         const payment = await this.lockForReconciliation_(item.payment_id, sharedContext)
-        await this.cancelAtProvider(payment, sharedContext)
+        await this.cancelAtProvider({ payment, movementId: item.id }, sharedContext)
         return "settled"
       }
       const payment = await this.paymentService_.retrieve(
@@ -1377,7 +1406,7 @@ export default class PaymentModuleService
       await this.moveMoneyAtProvider(
         item.kind,
         payment as MovingPayment,
-        { id: item.id, amount: MathBN.convert(item.amount!), completes: item.completes },
+        { id: item.id, amount: MathBN.convert(item.amount!) },
         sharedContext
       )
       return "settled"

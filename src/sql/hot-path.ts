@@ -6,14 +6,12 @@ import { inTransaction, run, statement } from "./statement"
 /**
  * The statements of a checkout's money path: collection → session →
  * authorize → capture → refund in at most two statements per step, each in
- * its own implicit transaction. The functions they call lock, check, write
- * and keep the books in one statement (Migration20261121170000 for the
- * checks, Migration20261121190000 for the bookkeeping).
+ * its own implicit transaction. The functions they call (src/sql/functions/)
+ * lock, check and write in one statement; the triggers keep the books.
  */
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
 
-// Writes the rows and their ledger entries (Migration20261121190000).
 const INSERT_COLLECTIONS = statement("create_collections", `SELECT * FROM payment_create_collections($1::jsonb)`)
 
 export type NewCollection = { id: string; currency_code: string; amount: string; metadata: unknown }
@@ -96,13 +94,15 @@ export async function findSessionWithPayment(id: string, sharedContext: Context)
 
 const AUTHORIZE = statement(
   "authorize_session",
-  `SELECT verdict, payment, capture_id FROM payment_authorize_session($1, $2, $3::jsonb, $4, $5, $6)`
+  `SELECT verdict, payment, capture_id, payment_session FROM payment_authorize_session($1, $2, $3::jsonb, $4, $5, $6)`
 )
 
 export type AuthorizeVerdict = {
   verdict: "created" | "existing" | "session_not_found"
   payment: Record<string, any> | null
   capture_id: string | null
+  /** the session as authorized */
+  payment_session: Record<string, any> | null
 }
 
 export async function authorizeSession(
@@ -187,21 +187,31 @@ export async function reserveMovement(r: Reservation, sharedContext: Context): P
 
 const SETTLE = statement(
   "settle_movement",
-  `SELECT payment, movement, payment_updated FROM payment_settle_movement($1, $2, $3, $4::jsonb, $5, $6)`
+  `SELECT * FROM payment_settle_movement($1, $2, $3::jsonb, $4)`
 )
 
-export type Settled = { payment: Record<string, any>; movement: Record<string, any>; payment_updated: boolean }
+export type Settled = {
+  payment: Record<string, any>
+  /** the capture or refund row (null when the movement did not succeed) */
+  movement: Record<string, any> | null
+  payment_updated: boolean
+  payment_session: Record<string, any> | null
+  payment_collection: Record<string, any> | null
+  collection_sessions: Record<string, any>[]
+}
 
+/**
+ * The provider confirmed the movement: it succeeds, its capture or refund
+ * row is written, and the provider's data is merged into the payment's.
+ */
 export async function settleMovement(
-  input: { kind: "capture" | "refund"; movementId: string; paymentId: string; providerData: unknown; completes: boolean },
+  input: { movementId: string; paymentId: string; providerData: unknown },
   sharedContext: Context
 ): Promise<Settled> {
   const [row] = await run<Settled>(sharedContext, SETTLE, [
-    input.kind,
     input.movementId,
     input.paymentId,
     input.providerData === undefined || input.providerData === null ? null : json(input.providerData),
-    input.completes,
     !inTransaction(sharedContext),
   ])
   return row

@@ -1,7 +1,8 @@
 import { Context } from "@medusajs/framework/types"
 import { SqlEntityManager } from "@medusajs/framework/mikro-orm/postgresql"
 import { currencyExponent } from "../utils/currency"
-import { generateEntityId } from "@medusajs/framework/utils"
+import { IdempotencyRecord } from "../models"
+import { newId } from "./rows"
 import { notFound, unexpectedState } from "../utils/errors"
 
 /**
@@ -30,12 +31,13 @@ export type LockedPayment = {
   payment_session_id: string
   captured_at: Date | null
   canceled_at: Date | null
-  /** exact sum of live captures (kept by the capture trigger) */
+  /** exact sum of its capture movements that are not refused (settled or still open) */
   captured: string
-  /** exact sum of live refunds (kept by the refund trigger) */
+  /** exact sum of its refund movements that are not refused */
   refunded: string
   unknown_movement: boolean
-  pending_operation: string | null
+  /** the cancel movement still waiting for the provider, if any */
+  open_cancel_id: string | null
   deleted_at: Date | null
 }
 
@@ -80,21 +82,27 @@ function bindNamed(sql: string, params: Record<string, unknown>): [string, unkno
  * Locks the payment row and returns it with its exact captured and refunded
  * totals. Every capture, refund and cancel of a payment goes through this
  * lock, so their checks and writes cannot interleave, whatever process they
- * run in. The totals live on the locked row itself (triggers keep them), so
- * one statement reads them as of the moment the lock is granted.
+ * run in. The totals are read from its movements in the same statement, as
+ * of the moment the lock is granted.
  */
 export async function lockPayment(
   paymentId: string,
   sharedContext: Context
 ): Promise<LockedPayment> {
   await execute(sharedContext, `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`)
+  const movements = (filter: string) =>
+    `(SELECT coalesce(sum(m.amount), 0) FROM payment_movement m WHERE m.payment_id = p.id AND m.deleted_at IS NULL AND ${filter})`
   const [row] = await execute<LockedPayment>(
     sharedContext,
-    `SELECT id, raw_amount->>'value' AS amount, currency_code, provider_id, data,
-            payment_collection_id, payment_session_id, captured_at, canceled_at,
-            captured_total::text AS captured, refunded_total::text AS refunded,
-            unknown_movements > 0 AS unknown_movement, pending_operation, deleted_at
-       FROM payment WHERE id = ? FOR UPDATE`,
+    `SELECT p.id, p.raw_amount->>'value' AS amount, p.currency_code, p.provider_id, p.data,
+            p.payment_collection_id, p.payment_session_id, p.captured_at, p.canceled_at, p.deleted_at,
+            ${movements("m.kind = 'capture' AND m.status <> 'refused'")}::text AS captured,
+            ${movements("m.kind = 'refund' AND m.status <> 'refused'")}::text AS refunded,
+            EXISTS (SELECT 1 FROM payment_movement m WHERE m.payment_id = p.id AND m.deleted_at IS NULL
+                       AND m.status = 'unknown') AS unknown_movement,
+            (SELECT m.id FROM payment_movement m WHERE m.payment_id = p.id AND m.deleted_at IS NULL
+                AND m.kind = 'cancel' AND m.status IN ('pending', 'unknown') LIMIT 1) AS open_cancel_id
+       FROM payment p WHERE p.id = ? FOR UPDATE OF p`,
     [paymentId]
   )
   // deleted_at is checked here, not in the WHERE: see the note on primary-key lookups in hot-path.ts
@@ -109,12 +117,11 @@ export type UnsettledOperation = {
   id: string
   payment_id: string
   amount: string | null
-  completes: boolean
 }
 
 /**
- * Captures and refunds whose outcome is unknown, or pending for longer than
- * a live process would take, and cancels left half-done.
+ * Movements whose outcome is unknown, or pending for longer than a live
+ * process would take (cancels included).
  */
 export async function findUnsettledOperations(
   paymentIds: string[] | undefined,
@@ -122,29 +129,15 @@ export async function findUnsettledOperations(
   sharedContext: Context
 ): Promise<UnsettledOperation[]> {
   // knex expands an array binding into a list, hence IN with one ? per id.
-  const list = paymentIds ? paymentIds.map(() => "?").join(", ") : ""
-  const scope = paymentIds ? `AND m.payment_id IN (${list})` : ""
-  const movement = (kind: "capture" | "refund") => `
-    SELECT '${kind}' AS kind, m.id, m.payment_id, m.raw_amount->>'value' AS amount,
-           ${kind === "capture" ? `round(p.captured_total, coalesce(p.currency_exponent, 4)) >= round((p.raw_amount->>'value')::numeric, coalesce(p.currency_exponent, 4))` : "false"} AS completes
-      FROM ${kind} m JOIN payment p ON p.id = m.payment_id
-     WHERE m.deleted_at IS NULL ${scope}
-       AND (m.status = 'unknown' OR (m.status = 'pending' AND m.updated_at < now() - (? * interval '1 millisecond')))`
-  const cancelScope = paymentIds ? `AND p.id IN (${list})` : ""
-  const params: unknown[] = []
-  for (let i = 0; i < 3; i++) {
-    params.push(...(paymentIds ?? []), staleAfterMs)
-  }
+  const scope = paymentIds ? `AND m.payment_id IN (${paymentIds.map(() => "?").join(", ")})` : ""
   return await execute<UnsettledOperation>(
     sharedContext,
-    `${movement("capture")}
-     UNION ALL ${movement("refund")}
-     UNION ALL
-    SELECT 'cancel' AS kind, p.id, p.id AS payment_id, NULL AS amount, false AS completes
-      FROM payment p
-     WHERE p.pending_operation = 'cancel' AND p.deleted_at IS NULL ${cancelScope}
-       AND p.updated_at < now() - (? * interval '1 millisecond')`,
-    params
+    `SELECT m.kind, m.id, m.payment_id, CASE WHEN m.kind = 'cancel' THEN NULL ELSE m.raw_amount->>'value' END AS amount
+       FROM payment_movement m
+      WHERE m.deleted_at IS NULL ${scope}
+        AND (m.status = 'unknown' OR (m.status = 'pending' AND m.updated_at < now() - (? * interval '1 millisecond')))
+      ORDER BY m.created_at, m.id`,
+    [...(paymentIds ?? []), staleAfterMs]
   )
 }
 
@@ -160,7 +153,7 @@ export async function claimIdempotencyRecord(
      VALUES (?, ?, ?, ?)
      ON CONFLICT (operation, key) WHERE deleted_at IS NULL DO NOTHING
      RETURNING id, fingerprint, result_id`,
-    [generateEntityId(undefined, "idem"), operation, key, fingerprint]
+    [newId(IdempotencyRecord), operation, key, fingerprint]
   )
   if (created) return { ...created, created: true }
   const [existing] = await execute<{ id: string; fingerprint: string; result_id: string | null }>(
@@ -200,18 +193,32 @@ export async function releaseIdempotencyRecords(
   )
 }
 
-/** Where a live capture or refund stands (`undefined` when there is none). */
-export async function movementStatus(
-  kind: "capture" | "refund",
-  id: string,
-  sharedContext: Context
-): Promise<string | undefined> {
+/** Where a movement stands (`undefined` when there is none). */
+export async function movementStatus(id: string, sharedContext: Context): Promise<string | undefined> {
   const [row] = await execute<{ status: string }>(
     sharedContext,
-    `SELECT status FROM ${kind} WHERE id = ? AND deleted_at IS NULL`,
+    `SELECT status FROM payment_movement WHERE id = ? AND deleted_at IS NULL`,
     [id]
   )
   return row?.status
+}
+
+/** The provider's answer to a movement is lost: it stays counted, for reconciliation to settle. */
+export async function markMovementUnknown(id: string, sharedContext: Context): Promise<void> {
+  await execute(
+    sharedContext,
+    `UPDATE payment_movement SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending'`,
+    [id]
+  )
+}
+
+/** The provider said no: the movement is refused and counts for nothing. */
+export async function markMovementRefused(id: string, sharedContext: Context): Promise<void> {
+  await execute(
+    sharedContext,
+    `UPDATE payment_movement SET status = 'refused', updated_at = now() WHERE id = ? AND status IN ('pending', 'unknown')`,
+    [id]
+  )
 }
 
 /**
@@ -311,16 +318,17 @@ export type LedgerFigures = {
   /** collections: the stored status, and the one their parts call for (the recomputation's rule) */
   status: string | null
   expected_status: string | null
-  /** what the row itself says (payment totals kept by triggers; collection totals written by recomputation) */
+  /** payments: what their succeeded movements add up to; collections: their stored totals */
   stored_captured: string
   stored_refunded: string
   stored_authorized: string
-  stored_unknown: string | null
+  /** payments: captures and refunds still waiting for their outcome (they count against the bounds) */
+  open_captured: string | null
+  open_refunded: string | null
   /** what the capture, refund (and, for collections, authorized session) rows add up to */
   parts_captured: string
   parts_refunded: string
   parts_authorized: string | null
-  parts_unknown: string | null
   /** what the append-only ledger adds up to */
   ledger_captured: string
   ledger_refunded: string
@@ -343,6 +351,8 @@ export async function ledgerFigures(
   sharedContext: Context
 ): Promise<LedgerFigures[]> {
   const total = (expression: string, from: string) => `coalesce((SELECT sum(${expression}) FROM ${from}), 0)`
+  const movement = (kind: string, status: string) =>
+    `payment_movement m WHERE m.deleted_at IS NULL AND m.payment_id = p.id AND m.kind = '${kind}' AND m.status ${status}`
   const value = (column: string) => `(${column}->>'value')::numeric`
   const ids = collectionIds ? JSON.stringify(collectionIds) : null
   return await execute<LedgerFigures>(
@@ -354,18 +364,16 @@ export async function ledgerFigures(
         WHERE pc.deleted_at IS NULL
           AND (?::jsonb IS NULL OR pc.id IN (SELECT jsonb_array_elements_text(?::jsonb)))
      )
-     SELECT 'payment' AS subject, p.id, p.payment_collection_id, p.currency_code,
-            coalesce(p.currency_exponent::int, s.exp) AS exponent,
+     SELECT 'payment' AS subject, p.id, p.payment_collection_id, p.currency_code, s.exp AS exponent,
             p.raw_amount->>'value' AS amount, NULL AS status, NULL AS expected_status,
-            p.captured_total::text AS stored_captured,
-            p.refunded_total::text AS stored_refunded,
+            ${total(value("m.raw_amount"), movement("capture", "= 'succeeded'"))}::text AS stored_captured,
+            ${total(value("m.raw_amount"), movement("refund", "= 'succeeded'"))}::text AS stored_refunded,
             CASE WHEN p.canceled_at IS NULL THEN p.raw_amount->>'value' ELSE '0' END AS stored_authorized,
-            p.unknown_movements::text AS stored_unknown,
+            ${total(value("m.raw_amount"), movement("capture", "IN ('pending', 'unknown')"))}::text AS open_captured,
+            ${total(value("m.raw_amount"), movement("refund", "IN ('pending', 'unknown')"))}::text AS open_refunded,
             ${total(value("c.raw_amount"), "capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id")}::text AS parts_captured,
             ${total(value("r.raw_amount"), "refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id")}::text AS parts_refunded,
             NULL AS parts_authorized,
-            ((SELECT count(*) FROM capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id AND c.status = 'unknown')
-             + (SELECT count(*) FROM refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id AND r.status = 'unknown'))::text AS parts_unknown,
             ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_captured,
             ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_refunded,
             ${total(value("l.raw_authorized_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_authorized
@@ -386,8 +394,8 @@ export async function ledgerFigures(
             coalesce(s.raw_captured_amount->>'value', '0'),
             coalesce(s.raw_refunded_amount->>'value', '0'),
             coalesce(s.raw_authorized_amount->>'value', '0'),
-            NULL,
-            parts.captured::text, parts.refunded::text, parts.authorized::text, NULL,
+            NULL, NULL,
+            parts.captured::text, parts.refunded::text, parts.authorized::text,
             ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
             ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
             NULL

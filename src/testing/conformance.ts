@@ -131,6 +131,15 @@ export type ProviderConformanceOptions<P extends IPaymentProvider = IPaymentProv
      * true; false for a provider that keeps no state (Medusa's manual one).
      */
     reportsStatus?: boolean
+    /**
+     * updatePayment works after the customer's step (`drive.completeCustomerStep`).
+     * Default true; false for a provider whose customer confirms the payment
+     * at its service (a payment element), after which the service keeps the
+     * amount (as Stripe does): the update checks then use a session before
+     * that step, and an update after it must be refused — never answered as
+     * if the amount had changed.
+     */
+    updatesAfterCustomerStep?: boolean
   }
 }
 
@@ -188,12 +197,16 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
     rejectsUnrepresentableAmounts: true,
     cancelAfterAuthorization: true,
     reportsStatus: true,
+    updatesAfterCustomerStep: true,
     ...options.capabilities,
   }
   let provider: P
 
   /** initiate → (customer step) → a session ready to authorize. */
-  async function newSession(amount: unknown = amounts.total): Promise<ConformanceSession> {
+  async function newSession(
+    amount: unknown = amounts.total,
+    { customerStep = true }: { customerStep?: boolean } = {}
+  ): Promise<ConformanceSession> {
     const sessionId = uniqueId("payses")
     const result = await provider.initiatePayment({
       amount: amount as string,
@@ -210,9 +223,14 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       amountSent: (result as { amount_sent?: string }).amount_sent,
       currency,
     }
-    const changed = await options.drive?.completeCustomerStep?.(provider, session)
+    const changed = customerStep ? await options.drive?.completeCustomerStep?.(provider, session) : undefined
     if (changed) session.data = changed
     return session
+  }
+
+  /** A session for the update checks: after the customer's step, unless the provider cannot update then. */
+  function sessionToUpdate(): Promise<ConformanceSession> {
+    return newSession(amounts.total, { customerStep: capabilities.updatesAfterCustomerStep })
   }
 
   /** updatePayment to the partial-capture amount; the answer, and the session as it now stands. */
@@ -326,7 +344,7 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         })
 
         it("updatePayment asks its service for the new amount", async () => {
-          const { updated } = await updatedSession(await newSession())
+          const { updated } = await updatedSession(await sessionToUpdate())
           await assertAmountAtService(updated, "the amount at the service after updatePayment")
         })
       }
@@ -338,8 +356,17 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
       })
 
       it("updatePayment returns a valid status and JSON data", async () => {
-        await updatedSession(await newSession())
+        await updatedSession(await sessionToUpdate())
       })
+
+      if (!capabilities.updatesAfterCustomerStep && options.drive?.completeCustomerStep) {
+        it("updatePayment after the customer's step is refused, never answered as if the amount had changed", async () => {
+          const session = await newSession()
+          const error = await errorOf(() => updatedSession(session))
+          assert.ok(error, "updatePayment after the customer's step answered as if it had changed the amount")
+          assertUsefulError(error)
+        })
+      }
 
       it("authorizePayment returns a valid PaymentSessionStatus", async () => {
         const session = await newSession()

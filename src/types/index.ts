@@ -21,6 +21,18 @@ export type PaymentModuleOptions = Partial<ModuleServiceInitializeOptions> & {
    * idempotency key. Default 120000.
    */
   provider_timeout_ms?: number
+  /**
+   * Medusa Payments, as `@medusajs/payment` takes it: with `api_key`,
+   * `endpoint`, `webhook_secret` and one of the handles set, the provider
+   * `pp_medusa-payments_default` is registered (src/providers/medusa-payments).
+   */
+  cloud?: {
+    api_key?: string
+    endpoint?: string
+    webhook_secret?: string
+    environment_handle?: string
+    sandbox_handle?: string
+  }
 }
 export * from "./money-movement-status"
 

@@ -67,18 +67,29 @@ function recordingEventBus(sink: (messages: any[]) => void) {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * Load onto this existing database (a `databaseName` an earlier load
+   * returned) instead of a fresh one: the upgrade path, where `medusa
+   * db:migrate` runs the module's pending migrations over another module's
+   * (or an older release's) tables and rows.
+   */
+  existingDatabase?: string
+}
+
 /**
- * Boots one payment module on a fresh database. The modules SDK keeps
- * singletons (MedusaModule), so load one target at a time and shut it down
- * before loading the other.
+ * Boots one payment module on a fresh database (or on `existingDatabase`).
+ * The modules SDK keeps singletons (MedusaModule), so load one target at a
+ * time and shut it down before loading the other.
  */
 export async function loadPaymentModule(
   target: Target,
   baseName: string,
-  onEvents: (messages: any[]) => void = () => {}
+  onEvents: (messages: any[]) => void = () => {},
+  { existingDatabase }: LoadOptions = {}
 ): Promise<LoadedModule> {
-  const databaseName = runScoped(`${baseName}_${target}`)
-  await recreateDatabase(databaseName)
+  const databaseName = existingDatabase ?? runScoped(`${baseName}_${target}`)
+  if (!existingDatabase) await recreateDatabase(databaseName)
   const clientUrl = TestDatabaseUtils.getDatabaseURL(databaseName)
   const logger = quietLogger()
   const pgConnection = createPgConnection({ clientUrl, schema: "public", pool: { min: 1, max: 5 } })

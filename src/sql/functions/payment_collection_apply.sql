@@ -5,7 +5,7 @@
 -- (Migration20261121190000 dropped the earlier six-argument form, which had a session count.)
 -- Writes: payment_collection.
 --
--- Defined by Migration20261121150000, Migration20261121165000 and Migration20261121190000; the body below is Migration20261121190000's text, byte for byte.
+-- Defined by Migration20261121150000, Migration20261121165000, Migration20261121190000 and Migration20261202004548; the body below is Migration20261202004548's text.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
 create or replace function payment_collection_apply(
   p_collection_id text,
@@ -31,7 +31,7 @@ as $$
                          coalesce((c.raw_refunded_amount->>'value')::numeric, 0) + p_refunded as refunded) n
             cross join lateral (
               select case when p_restatus then payment_collection_next_status(
-                c.status::text, (c.raw_amount->>'value')::numeric, n.authorized, n.captured, c.currency_exponent, c.id)
+                c.status::text, (c.raw_amount->>'value')::numeric, n.authorized, n.captured, payment_currency_exponent(c.currency_code), c.id)
               else c.status::text end as status) s)
          where c.id = p_collection_id;
       end $$;

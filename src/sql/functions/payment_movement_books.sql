@@ -1,93 +1,69 @@
--- Trigger function (capture and refund: after insert, update or delete, unless a
--- hot-path function books the row itself). Keeps the payment's captured_total /
--- refunded_total, unknown_movements and pending_movements, moves the collection's totals
--- (payment_collection_apply) and appends the movement's ledger entry (reserved, recorded,
--- succeeded, unknown, reversed, restored, …).
--- Writes: payment, payment_collection, payment_ledger_entry.
+-- Trigger function (payment_movement, after insert or a status change): the books of money
+-- movements, and the only place they are kept.
+--   * bounds, on insert: captures (settled and open) within the authorized amount rounded
+--     to the currency, refunds (settled and open) within the settled captures — checked
+--     under the payment's row lock, so no writer can pass them concurrently;
+--   * the collection's captured and refunded totals move when a movement succeeds, and
+--     only then: Medusa reads them, and they count settled money only;
+--   * one ledger entry per insert and per transition (reserved, recorded, succeeded,
+--     unknown, refused), with captured_delta / refunded_delta on settlement only.
+-- Writes: payment_collection, payment_ledger_entry.
 --
--- Defined by Migration20261121165000 and Migration20261121190000; the body below is Migration20261121190000's text, byte for byte.
+-- Defined by Migration20261202004548.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
 create or replace function payment_movement_books()
 returns trigger
 language plpgsql
 as $$
-      declare
-        old_live numeric := 0;
-        new_live numeric := 0;
-        unknown_delta integer := 0;
-        pending_delta integer := 0;
-        delta numeric;
-        row_payment_id text;
-        row_id text;
-        row_key text;
-        pay record;
-        event text;
-      begin
-        if TG_OP in ('UPDATE', 'DELETE') and OLD.deleted_at is null then
-          old_live := (OLD.raw_amount->>'value')::numeric;
-          if OLD.status = 'unknown' then unknown_delta := unknown_delta - 1; end if;
-          if OLD.status = 'pending' then pending_delta := pending_delta - 1; end if;
-        end if;
-        if TG_OP in ('INSERT', 'UPDATE') and NEW.deleted_at is null then
-          new_live := (NEW.raw_amount->>'value')::numeric;
-          if NEW.status = 'unknown' then unknown_delta := unknown_delta + 1; end if;
-          if NEW.status = 'pending' then pending_delta := pending_delta + 1; end if;
-        end if;
-        delta := new_live - old_live;
-        if TG_OP = 'DELETE' then
-          row_payment_id := OLD.payment_id; row_id := OLD.id; row_key := OLD.idempotency_key;
-        else
-          row_payment_id := NEW.payment_id; row_id := NEW.id; row_key := NEW.idempotency_key;
-        end if;
+  declare
+    pay record;
+    totals record;
+    v_amount numeric := NEW.amount;
+    v_settled numeric := 0;
+    v_event text;
+    v_subject text := case when NEW.kind = 'cancel' then 'cancellation' else NEW.kind end;
+  begin
+    if TG_OP = 'UPDATE' and OLD.status is not distinct from NEW.status then
+      return null;
+    end if;
+    select p.id, p.payment_collection_id, p.provider_id, p.currency_code,
+           (p.raw_amount->>'value')::numeric as authorized, payment_currency_exponent(p.currency_code) as exponent
+      into pay
+      from payment p where p.id = NEW.payment_id
+       for no key update;
 
-        if delta = 0 and unknown_delta = 0 and pending_delta = 0 then
-          select payment_collection_id, provider_id, currency_code into pay from payment where id = row_payment_id;
-        elsif TG_TABLE_NAME = 'capture' then
-          update payment set captured_total = captured_total + delta,
-                             unknown_movements = unknown_movements + unknown_delta,
-                             pending_movements = pending_movements + pending_delta
-            where id = row_payment_id
-            returning payment_collection_id, provider_id, currency_code into pay;
-        else
-          update payment set refunded_total = refunded_total + delta,
-                             unknown_movements = unknown_movements + unknown_delta,
-                             pending_movements = pending_movements + pending_delta
-            where id = row_payment_id
-            returning payment_collection_id, provider_id, currency_code into pay;
-        end if;
+    if TG_OP = 'INSERT' and NEW.kind in ('capture', 'refund') and NEW.status <> 'refused' then
+      select coalesce(sum(m.amount) filter (where m.kind = 'capture' and m.status <> 'refused'), 0) as captures,
+             coalesce(sum(m.amount) filter (where m.kind = 'capture' and m.status = 'succeeded'), 0) as settled_captures,
+             coalesce(sum(m.amount) filter (where m.kind = 'refund' and m.status <> 'refused'), 0) as refunds
+        into totals
+        from payment_movement m
+       where m.payment_id = NEW.payment_id and m.deleted_at is null;
+      if (pay.exponent is not null and totals.captures > round(pay.authorized, pay.exponent))
+         or totals.refunds > totals.settled_captures then
+        raise exception 'payment % would move more than it may: captures % of % authorized, refunds % of % captured',
+          NEW.payment_id, totals.captures, pay.authorized, totals.refunds, totals.settled_captures
+          using errcode = 'check_violation', constraint = 'payment_movement_bounds';
+      end if;
+    end if;
 
-        if delta <> 0 and pay.payment_collection_id is not null then
-          perform payment_collection_apply(pay.payment_collection_id, 0,
-            case when TG_TABLE_NAME = 'capture' then delta else 0 end,
-            case when TG_TABLE_NAME = 'refund' then delta else 0 end, true);
-        end if;
+    if NEW.status = 'succeeded' and NEW.kind in ('capture', 'refund') then
+      v_settled := v_amount;
+      perform payment_collection_apply(pay.payment_collection_id, 0,
+        case when NEW.kind = 'capture' then v_settled else 0 end,
+        case when NEW.kind = 'refund' then v_settled else 0 end, true);
+    end if;
 
-        if TG_OP = 'INSERT' then
-          event := case when NEW.status = 'pending' then 'reserved' else 'recorded' end;
-        elsif TG_OP = 'DELETE' then
-          event := 'reversed';
-        elsif delta < 0 then
-          event := 'reversed';
-        elsif delta > 0 then
-          event := 'restored';
-        elsif OLD.status is distinct from NEW.status then
-          event := NEW.status;
-        else
-          return null;
-        end if;
-        if TG_OP = 'DELETE' and old_live = 0 then
-          return null;
-        end if;
-
-        perform payment_ledger_append(
-          TG_TABLE_NAME, event, row_id, row_payment_id, pay.payment_collection_id, pay.provider_id, pay.currency_code,
-          abs(case when delta = 0 then new_live else delta end),
-          null,
-          case when TG_TABLE_NAME = 'capture' then delta else null end,
-          case when TG_TABLE_NAME = 'refund' then delta else null end,
-          case when TG_OP = 'UPDATE' then OLD.status else null end,
-          case when TG_OP = 'DELETE' then null else NEW.status end,
-          row_key, null
-        );
-        return null;
-      end $$;
+    v_event := case
+      when TG_OP = 'UPDATE' then NEW.status
+      when NEW.status = 'pending' then 'reserved'
+      when NEW.status = 'succeeded' then 'recorded'
+      else NEW.status end;
+    perform payment_ledger_append(
+      v_subject, v_event, NEW.id, NEW.payment_id, pay.payment_collection_id, pay.provider_id, pay.currency_code,
+      case when NEW.kind = 'cancel' then null else v_amount end, null,
+      case when NEW.kind = 'capture' and v_settled <> 0 then v_settled end,
+      case when NEW.kind = 'refund' and v_settled <> 0 then v_settled end,
+      case when TG_OP = 'UPDATE' then OLD.status end, NEW.status, NEW.idempotency_key, null);
+    return null;
+  end $$;

@@ -1,123 +1,75 @@
--- Step 2 of a capture or refund (src/sql/hot-path.ts, after the provider
--- confirmed): marks the movement succeeded and gives the payment the provider's data (and
--- captured_at, for the capture that completes it), with the counters and ledger entries,
--- in one statement. A movement already settled, soft-deleted or not this payment's is left
--- to the triggers. When the statement is its own transaction, its commit does not wait for
--- the WAL (synchronous_commit off): a lost settle is found pending and redone by
--- reconciliation.
--- Writes: capture or refund, payment, payment_ledger_entry.
+-- Step 2 of a capture or refund (after the provider confirmed it; also reconciliation's):
+-- the movement becomes succeeded, its capture or refund row is written, the provider's data
+-- is merged into the payment's, and a capture that brings the settled total to the
+-- authorized amount sets captured_at. A movement settled already is left as it is. Returns
+-- the payment, the capture/refund row, whether the payment changed, and the payment's
+-- session and collection (with the collection's sessions), which Medusa's answer carries.
+-- With p_own_transaction the commit does not wait for the disk: a settle lost to a crash
+-- leaves the movement pending, and reconciliation confirms it with the same key.
+-- Writes: payment_movement, capture or refund, payment (books: payment_movement_books).
 --
--- Defined by Migration20261121170000 and Migration20261121190000; the body below is Migration20261121190000's text, byte for byte.
+-- Defined by Migration20261121170000, Migration20261121190000 and Migration20261202004548; the body below is Migration20261202004548's text.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
 create or replace function payment_settle_movement(
-  p_kind text,
   p_movement_id text,
   p_payment_id text,
   p_data jsonb,
-  p_completes boolean,
   p_own_transaction boolean
 )
 returns table (
   payment jsonb,
   movement jsonb,
-  payment_updated boolean
+  payment_updated boolean,
+  payment_session jsonb,
+  payment_collection jsonb,
+  collection_sessions jsonb
 )
 language plpgsql
-set payment.books = 'kept'
 set plan_cache_mode = 'force_generic_plan'
 as $$
-      declare
-        p payment%rowtype;
-        locked record;
-        v_ignored text;
-        v_movement_row jsonb;
-        touched boolean := p_data is not null or p_completes;
-      begin
-        -- only when the statement is its own transaction: a caller's transaction keeps its own durability
-        if p_own_transaction then v_ignored := set_config('synchronous_commit', 'off', true); end if;
-        -- The payment, then its movement: the order every other money path locks them in.
-        if p_kind = 'capture' then 
-          select pay as payment_row, m.id as movement_id, m.status as movement_status, m.raw_amount as movement_raw_amount,
-                 m.idempotency_key as movement_key, m.deleted_at as movement_deleted_at into locked
-            from payment pay join capture m on m.id = p_movement_id and m.payment_id = pay.id
-           where pay.id = p_payment_id
-             for no key update of pay for update of m;
-        else 
-          select pay as payment_row, m.id as movement_id, m.status as movement_status, m.raw_amount as movement_raw_amount,
-                 m.idempotency_key as movement_key, m.deleted_at as movement_deleted_at into locked
-            from payment pay join refund m on m.id = p_movement_id and m.payment_id = pay.id
-           where pay.id = p_payment_id
-             for no key update of pay for update of m;
-        end if;
-        if found then
-          p := locked.payment_row;
-          if locked.movement_deleted_at is null and locked.movement_status <> 'succeeded' then
-            if p_kind = 'capture' then 
-          with settled_movement as (
-            update capture m set status = 'succeeded', updated_at = now() where m.id = locked.movement_id
-            returning to_jsonb(m) as row),
-          settled_payment as (
-            update payment pay set pending_movements = pay.pending_movements - (locked.movement_status = 'pending')::int,
-                   unknown_movements = pay.unknown_movements - (locked.movement_status = 'unknown')::int,
-                   data = coalesce(p_data, pay.data),
-                   captured_at = case when p_completes then coalesce(pay.captured_at, now()) else pay.captured_at end,
-                   updated_at = case when touched then now() else pay.updated_at end
-             where pay.id = p.id
-            returning to_jsonb(pay) as row),
-          entries as (insert into payment_ledger_entry (id, subject, event, subject_id, payment_id, payment_collection_id, provider_id, currency_code, amount, authorized_delta, captured_delta, refunded_delta, from_status, to_status, idempotency_key, provider_reference, raw_amount, raw_authorized_delta, raw_captured_delta, raw_refunded_delta)
-          select payment_ledger_id(), e.subject, e.event, e.subject_id, e.payment_id, e.payment_collection_id, e.provider_id, e.currency_code, e.amount, e.authorized_delta, e.captured_delta, e.refunded_delta, e.from_status, e.to_status, e.idempotency_key, e.provider_reference,
-                 payment_raw(e.amount), payment_raw(e.authorized_delta), payment_raw(e.captured_delta), payment_raw(e.refunded_delta)
-            from (values (true, ('capture')::text, ('succeeded')::text, (locked.movement_id)::text, (p.id)::text, (p.payment_collection_id)::text, (p.provider_id)::text, (p.currency_code)::text, ((locked.movement_raw_amount->>'value')::numeric)::numeric, (null)::numeric, ((locked.movement_raw_amount->>'value')::numeric - (locked.movement_raw_amount->>'value')::numeric)::numeric, (null)::numeric, (locked.movement_status)::text, ('succeeded')::text, (locked.movement_key)::text, (null)::text),
-                         (p_completes and p.captured_at is null, ('authorization')::text, ('fully_captured')::text, (p.id)::text, (p.id)::text, (p.payment_collection_id)::text, (p.provider_id)::text, (p.currency_code)::text, (null)::numeric, (null)::numeric, (null)::numeric, (null)::numeric, ('authorized')::text, ('captured')::text, (null)::text, (null)::text)) as e(include, subject, event, subject_id, payment_id, payment_collection_id, provider_id, currency_code, amount, authorized_delta, captured_delta, refunded_delta, from_status, to_status, idempotency_key, provider_reference)
-           where e.include)
-          select settled_payment.row, settled_movement.row into payment, v_movement_row
-            from settled_payment, settled_movement;
-            else 
-          with settled_movement as (
-            update refund m set status = 'succeeded', updated_at = now() where m.id = locked.movement_id
-            returning to_jsonb(m) as row),
-          settled_payment as (
-            update payment pay set pending_movements = pay.pending_movements - (locked.movement_status = 'pending')::int,
-                   unknown_movements = pay.unknown_movements - (locked.movement_status = 'unknown')::int,
-                   data = coalesce(p_data, pay.data),
-                   captured_at = case when p_completes then coalesce(pay.captured_at, now()) else pay.captured_at end,
-                   updated_at = case when touched then now() else pay.updated_at end
-             where pay.id = p.id
-            returning to_jsonb(pay) as row),
-          entries as (insert into payment_ledger_entry (id, subject, event, subject_id, payment_id, payment_collection_id, provider_id, currency_code, amount, authorized_delta, captured_delta, refunded_delta, from_status, to_status, idempotency_key, provider_reference, raw_amount, raw_authorized_delta, raw_captured_delta, raw_refunded_delta)
-          select payment_ledger_id(), e.subject, e.event, e.subject_id, e.payment_id, e.payment_collection_id, e.provider_id, e.currency_code, e.amount, e.authorized_delta, e.captured_delta, e.refunded_delta, e.from_status, e.to_status, e.idempotency_key, e.provider_reference,
-                 payment_raw(e.amount), payment_raw(e.authorized_delta), payment_raw(e.captured_delta), payment_raw(e.refunded_delta)
-            from (values (true, ('refund')::text, ('succeeded')::text, (locked.movement_id)::text, (p.id)::text, (p.payment_collection_id)::text, (p.provider_id)::text, (p.currency_code)::text, ((locked.movement_raw_amount->>'value')::numeric)::numeric, (null)::numeric, (null)::numeric, ((locked.movement_raw_amount->>'value')::numeric - (locked.movement_raw_amount->>'value')::numeric)::numeric, (locked.movement_status)::text, ('succeeded')::text, (locked.movement_key)::text, (null)::text),
-                         (p_completes and p.captured_at is null, ('authorization')::text, ('fully_captured')::text, (p.id)::text, (p.id)::text, (p.payment_collection_id)::text, (p.provider_id)::text, (p.currency_code)::text, (null)::numeric, (null)::numeric, (null)::numeric, (null)::numeric, ('authorized')::text, ('captured')::text, (null)::text, (null)::text)) as e(include, subject, event, subject_id, payment_id, payment_collection_id, provider_id, currency_code, amount, authorized_delta, captured_delta, refunded_delta, from_status, to_status, idempotency_key, provider_reference)
-           where e.include)
-          select settled_payment.row, settled_movement.row into payment, v_movement_row
-            from settled_payment, settled_movement;
-            end if;
-            movement := v_movement_row; payment_updated := touched; return next; return;
-          end if;
-        end if;
-
-        -- Settled already, soft-deleted, or not this payment's: as before this
-        -- migration, with the triggers booking whatever changes.
-        v_ignored := set_config('payment.books', 'triggers', true);
-        if p_kind = 'capture' then
-          update capture c set status = 'succeeded', updated_at = now() where c.id = p_movement_id and c.status <> 'succeeded'
-          returning to_jsonb(c) into v_movement_row;
-          if v_movement_row is null then select to_jsonb(c) into v_movement_row from capture c where c.id = p_movement_id; end if;
-        else
-          update refund r set status = 'succeeded', updated_at = now() where r.id = p_movement_id and r.status <> 'succeeded'
-          returning to_jsonb(r) into v_movement_row;
-          if v_movement_row is null then select to_jsonb(r) into v_movement_row from refund r where r.id = p_movement_id; end if;
-        end if;
-        if touched then
-          update payment
-             set data = coalesce(p_data, data),
-                 captured_at = case when p_completes then coalesce(captured_at, now()) else captured_at end,
-                 updated_at = now()
-           where id = p_payment_id
-          returning * into p;
-        else
-          select * into p from payment where id = p_payment_id;
-        end if;
-        payment := to_jsonb(p); movement := v_movement_row; payment_updated := touched; return next; return;
-      end $$;
+  declare
+    p payment%rowtype;
+    m payment_movement%rowtype;
+    v_ignored text;
+    v_data jsonb;
+    v_completes boolean := false;
+    exp smallint;
+  begin
+    if p_own_transaction then v_ignored := set_config('synchronous_commit', 'off', true); end if;
+    -- The payment, then its movement: the order every other money path locks them in.
+    select * into p from payment where id = p_payment_id for no key update;
+    select * into m from payment_movement where id = p_movement_id and payment_id = p_payment_id for update;
+    if m.id is not null and m.status in ('pending', 'unknown') then
+      update payment_movement set status = 'succeeded', settled_at = now(), updated_at = now() where id = m.id;
+      perform payment_write_settled_row(m.id);
+      if m.kind = 'capture' and p.captured_at is null then
+        exp := coalesce(payment_currency_exponent(p.currency_code), 20);
+        select round(coalesce(sum(x.amount), 0), exp) >= round((p.raw_amount->>'value')::numeric, exp) into v_completes
+          from payment_movement x
+         where x.payment_id = p.id and x.kind = 'capture' and x.status = 'succeeded' and x.deleted_at is null;
+      end if;
+    end if;
+    if m.id is not null and m.status <> 'refused' then
+      v_data := payment_json_merge(p.data, p_data);
+      if v_completes or v_data is distinct from p.data then
+        update payment set data = v_data,
+               captured_at = case when v_completes then coalesce(captured_at, now()) else captured_at end,
+               updated_at = now()
+         where id = p.id
+        returning * into p;
+        payment_updated := true;
+      end if;
+    end if;
+    payment := to_jsonb(p);
+    payment_updated := coalesce(payment_updated, false);
+    if m.kind = 'capture' then
+      select to_jsonb(c) into movement from capture c where c.id = p_movement_id;
+    elsif m.kind = 'refund' then
+      select to_jsonb(r) into movement from refund r where r.id = p_movement_id;
+    end if;
+    select to_jsonb(s) into payment_session from payment_session s where s.id = p.payment_session_id;
+    select to_jsonb(c) into payment_collection from payment_collection c where c.id = p.payment_collection_id;
+    select coalesce(jsonb_agg(to_jsonb(s) order by s.created_at, s.id), '[]'::jsonb) into collection_sessions
+      from payment_session s where s.payment_collection_id = p.payment_collection_id and s.deleted_at is null;
+    return next; return;
+  end $$;
