@@ -9,11 +9,18 @@ import { Capture, Payment, PaymentCollection } from "../../src/models"
  * settle lost after its asynchronous commit is redone by reconciliation.
  */
 
-/** The hot path's DTO must carry every field the ORM's DTO has, with the same value. */
-function expectSameAsOrm(hot: Record<string, unknown>, orm: Record<string, unknown>) {
-  const shared = Object.fromEntries(Object.keys(orm).map((key) => [key, hot[key]]))
-  expect(shared).toEqual(orm)
+/**
+ * The hot path's DTO must carry every field the ORM's DTO has, with the same
+ * value. Relations are compared by the contract test instead: answers load
+ * the ones Medusa's answers load (integration-tests/contract).
+ */
+function expectSameAsOrm(hot: Record<string, unknown>, orm: Record<string, unknown>, relations: string[] = []) {
+  const keys = Object.keys(orm).filter((key) => !relations.includes(key))
+  const shared = Object.fromEntries(keys.map((key) => [key, hot[key]]))
+  expect(shared).toEqual(Object.fromEntries(keys.map((key) => [key, orm[key]])))
 }
+
+const PAYMENT_RELATIONS = ["payment_collection", "payment_session"]
 
 paymentModuleSuite(({ service, MikroOrmWrapper }) => {
   it("answers with the DTOs the ORM gives for the same rows", async () => {
@@ -29,14 +36,15 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
 
     const payment = (await service.authorizePaymentSession(session.id, {}))!
     const stored = await service.retrievePayment(payment.id)
-    expectSameAsOrm(payment as any, stored as any)
+    expectSameAsOrm(payment as any, stored as any, PAYMENT_RELATIONS)
+    expectSameAsOrm((payment as any).payment_session, (await service.retrievePaymentSession(session.id)) as any, ["payment_collection", "payment"])
     expect(payment).toMatchObject({ payment_session_id: session.id, payment_collection_id: collection.id, amount: 120.5 })
 
     const captured = await service.capturePayment({ payment_id: payment.id, amount: "20.50" })
     const [capture] = await service.listCaptures({ payment_id: payment.id })
     expect(captured.captures).toHaveLength(1)
     expectSameAsOrm(captured.captures![0] as any, capture as any)
-    expectSameAsOrm(captured as any, (await service.retrievePayment(payment.id)) as any)
+    expectSameAsOrm(captured as any, (await service.retrievePayment(payment.id)) as any, PAYMENT_RELATIONS)
 
     const refunded = await service.refundPayment({ payment_id: payment.id, amount: 10, note: "damaged" })
     const [refund] = await service.listRefunds({ payment_id: payment.id })

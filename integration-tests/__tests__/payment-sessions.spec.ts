@@ -39,7 +39,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     })
 
     it.each([
-      ["an unknown collection", "pay_col_missing", { provider_id: MANUAL, currency_code: "usd", amount: 1 }, "not_found", /PaymentCollection with id: pay_col_missing was not found/],
+      ["an unknown collection", "pay_col_missing", { provider_id: MANUAL, currency_code: "usd", amount: 1 }, "not_found", /^You tried to set relationship payment_collection_id: pay_col_missing, but such entity does not exist$/],
       ["an unknown provider", undefined, { provider_id: "pp_nope_nope", currency_code: "usd", amount: 1 }, "not_found", /^\nUnable to retrieve the payment provider with id: pp_nope_nope\n/],
       ["another currency than the collection's", undefined, { provider_id: MANUAL, currency_code: "eur", amount: 1 }, "invalid_data", /eur does not match/],
       ["a negative amount", undefined, { provider_id: MANUAL, currency_code: "usd", amount: -5 }, "invalid_data", /negative/],

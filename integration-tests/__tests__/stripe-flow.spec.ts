@@ -79,8 +79,11 @@ describeWithChromium("the module with the Stripe provider against the local Stri
     const refunds = [...harness.localStripe.app.store.refunds.values()].filter((r: any) => r.payment_intent === intentOf(payment.data).id)
     expect(refunds.map((r: any) => r.amount)).toEqual([525])
 
-    const [row] = await query(db, `SELECT status FROM capture WHERE payment_id = ?`, [payment.id])
-    expect(row.status).toBe("succeeded")
+    const movements = await query(db, `SELECT kind, status FROM payment_movement WHERE payment_id = ? ORDER BY created_at, id`, [payment.id])
+    expect(movements).toEqual([
+      { kind: "capture", status: "succeeded" },
+      { kind: "refund", status: "succeeded" },
+    ])
   })
 
   const roundingEntries = (paymentId: string) =>

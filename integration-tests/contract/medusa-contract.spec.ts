@@ -358,10 +358,6 @@ const README = {
     readmeRow: "`createAccountHolder` fails on a second call for the same customer",
     reason: "returns the existing holder, also under concurrency",
   },
-  idempotencyKey: {
-    readmeRow: "captures/refunds have no idempotency key",
-    reason: "`idempotency_key` on `capturePayment`/`refundPayment`: a retry has one effect, reuse with another amount is a `CONFLICT`",
-  },
   partiallyCaptured: {
     readmeRow: "status never `partially_captured` from the module",
     reason: "`partially_captured` while some but not all of the amount is captured",
@@ -371,43 +367,57 @@ const README = {
       "`capturePayment`/`refundPayment` answer with every capture/refund, and Medusa's workflows turn each into an order transaction",
     reason: "they answer with the capture or refund the call made (none for a no-op), so concurrent calls cannot pay an order twice",
   },
-  movementStatus: {
-    readmeRow: "bounds checked in code only; a lost provider answer deletes the capture or refund",
-    reason:
-      "bounds also enforced by PostgreSQL (trigger-kept totals and a CHECK); a lost answer is recorded as `unknown` and settled by `reconcilePayments` (and the job `medusa-payment-plus/jobs/reconcile-payments`)",
+  badInput: {
+    readmeRow:
+      "a missing `currency_code` or a NaN amount fails inside the ORM (a plain Error: HTTP 500); a negative collection amount is stored",
+    reason: "refused up front with `INVALID_DATA` (Medusa's words where it has them), and nothing is written",
+  },
+  unknownProvider: {
+    readmeRow: "an unknown provider id is a plain Error (HTTP 500)",
+    reason: "`NOT_FOUND` with Medusa's message; the registered providers are in `error.details`",
+  },
+  cancelSession: {
+    readmeRow: "`cancelPayment` leaves the payment's session `authorized`",
+    reason: "the session is canceled too, so a late authorization or update cannot revive it",
   },
 }
 
 const refusedWith = (type: string) => (value: unknown) => (value as any)?.["<thrown>"]?.type === type
 const answered = (value: unknown) => value !== MISSING && !(value as any)?.["<thrown>"]
 
-/** The columns capture and refund rows have in this module only (in the answers that write them). */
-function movementColumns(call: string, relation: "captures" | "refunds"): KnownDifference[] {
-  return [
-    { call, path: `${relation}{*}.idempotency_key`, medusa: MISSING, ours: null, ...README.idempotencyKey },
-    { call, path: `${relation}{*}.status`, medusa: MISSING, ours: "succeeded", ...README.movementStatus },
-  ]
-}
-
 const KNOWN_DIFFERENCES: KnownDifference[] = [
-  // capture and refund answers: the movement this call made, with this module's two extra columns
-  ...movementColumns("capturePayment partial (400 of 1000)", "captures"),
-  ...movementColumns("capturePayment the rest (600, captured_by)", "captures"),
+  // bad input is refused up front, with a MedusaError, and writes nothing
+  ...["createPaymentCollections without currency_code (refused)", "createPaymentCollections (array) with one item without currency_code (refused)"].flatMap(
+    (call) => [
+      { call, path: "<thrown>.message", ours: "Value for PaymentCollection.currency_code is required, 'undefined' found", ...README.badInput },
+      { call, path: "<thrown>.type", medusa: MISSING, ours: "invalid_data", ...README.badInput },
+    ]
+  ),
+  { call: "createPaymentCollections with a negative amount (refused)", path: "(outcome)", medusa: answered, ours: refusedWith("invalid_data"), ...README.badInput },
+  { call: "createPaymentCollections with a negative amount (refused)", path: "<events>{payment.payment-collection.created *}", ours: MISSING, ...README.badInput },
+  { call: "createPaymentCollections with a NaN amount (refused)", path: "<thrown>.message", medusa: "Cannot set value NaN for amount.", ...README.badInput },
+  { call: "createPaymentCollections with a NaN amount (refused)", path: "<thrown>.type", medusa: MISSING, ours: "invalid_data", ...README.badInput },
+  { call: "listAndCountPaymentCollections (all, after the refusals)", path: "[0].length", medusa: 5, ours: 4, ...README.badInput },
+  { call: "listAndCountPaymentCollections (all, after the refusals)", path: "[0]{*}", ours: MISSING, ...README.badInput },
+  { call: "listAndCountPaymentCollections (all, after the refusals)", path: "[1]", medusa: 5, ours: 4, ...README.badInput },
+  { call: "createPaymentSession with an unknown provider (refused)", path: "<thrown>.type", medusa: MISSING, ours: "not_found", ...README.unknownProvider },
+
+  // capture and refund answers: the movement this call made
   { call: "capturePayment the rest (600, captured_by)", path: "captures.length", medusa: 2, ours: 1, ...README.onlyThisMovement },
   { call: "capturePayment the rest (600, captured_by)", path: "captures{*}", ours: MISSING, ...README.onlyThisMovement },
   { call: "capturePayment of a fully captured payment", path: "captures.length", medusa: 2, ours: 0, ...README.onlyThisMovement },
   { call: "capturePayment of a fully captured payment", path: "captures{*}", ours: MISSING, ...README.onlyThisMovement },
-  ...movementColumns("refundPayment partial with reason, note and created_by", "refunds"),
-  ...movementColumns("capturePayment partial (500 of 2000, collection B)", "captures"),
-  ...movementColumns("capturePayment without amount", "captures"),
-  ...movementColumns("refundPayment without amount", "refunds"),
 
   // partially_captured
+  ...["payment_collection.status", "payment_session.payment_collection.status"].map((path) => ({
+    call: "capturePayment the rest (600, captured_by)", path, medusa: "authorized", ours: "partially_captured", ...README.partiallyCaptured,
+  })),
   { call: "retrievePaymentCollection after a partial capture", path: "status", medusa: "authorized", ours: "partially_captured", ...README.partiallyCaptured },
 
   // cancelPayment of a captured payment is refused, and a cancel recomputes the collection
   { call: "cancelPayment of a captured payment", path: "(outcome)", medusa: answered, ours: refusedWith("not_allowed"), ...README.cancelCaptured },
   { call: "cancelPayment of a captured payment", path: "<events>{payment.payment.updated *}", ours: MISSING, ...README.cancelCaptured },
+  { call: "cancelPayment of an authorized payment", path: "<events>{payment.payment-session.updated *}", medusa: MISSING, ...README.cancelSession },
   { call: "retrievePaymentCollection after cancel", path: "authorized_amount", medusa: 30.5, ours: 0, ...README.cancelCaptured },
   { call: "retrievePaymentCollection after cancel", path: "raw_authorized_amount.value", medusa: "30.5", ours: "0", ...README.cancelCaptured },
   { call: "retrievePaymentCollection after cancel", path: "status", medusa: "authorized", ours: "awaiting", ...README.cancelCaptured },

@@ -360,6 +360,32 @@ as $$
     verdict := 'created'; amount := moved::text; completes := done; left_to_move := left_amount::text;
     return next; return;
   end $$;`);
+    this.addSql(`create or replace function payment_answer_context(p_payment_id text, p_kind text, p_movement_id text)
+returns table (
+  payment jsonb,
+  movement jsonb,
+  payment_session jsonb,
+  payment_collection jsonb,
+  collection_sessions jsonb,
+  others jsonb
+)
+language sql stable
+as $$
+  select to_jsonb(p),
+         case when p_kind = 'capture' then (select to_jsonb(c) from capture c where c.id = p_movement_id and c.payment_id = p.id)
+              else (select to_jsonb(r) from refund r where r.id = p_movement_id and r.payment_id = p.id) end,
+         (select to_jsonb(s) from payment_session s where s.id = p.payment_session_id),
+         (select to_jsonb(c) from payment_collection c where c.id = p.payment_collection_id),
+         (select coalesce(jsonb_agg(to_jsonb(s) order by s.created_at, s.id), '[]'::jsonb)
+            from payment_session s where s.payment_collection_id = p.payment_collection_id and s.deleted_at is null),
+         case when p_kind = 'capture'
+              then (select coalesce(jsonb_agg(to_jsonb(r) order by r.created_at, r.id), '[]'::jsonb)
+                      from refund r where r.payment_id = p.id and r.deleted_at is null)
+              else (select coalesce(jsonb_agg(to_jsonb(c) order by c.created_at, c.id), '[]'::jsonb)
+                      from capture c where c.payment_id = p.id and c.deleted_at is null) end
+    from payment p
+   where p.id = p_payment_id
+$$;`);
     this.addSql(`create or replace function payment_settle_movement(
   p_movement_id text,
   p_payment_id text,
@@ -367,12 +393,13 @@ as $$
   p_own_transaction boolean
 )
 returns table (
+  payment_updated boolean,
   payment jsonb,
   movement jsonb,
-  payment_updated boolean,
   payment_session jsonb,
   payment_collection jsonb,
-  collection_sessions jsonb
+  collection_sessions jsonb,
+  others jsonb
 )
 language plpgsql
 set plan_cache_mode = 'force_generic_plan'
@@ -384,11 +411,14 @@ as $$
     v_data jsonb;
     v_completes boolean := false;
     exp smallint;
+    v_status_before text;
   begin
     if p_own_transaction then v_ignored := set_config('synchronous_commit', 'off', true); end if;
     -- The payment, then its movement: the order every other money path locks them in.
     select * into p from payment where id = p_payment_id for no key update;
     select * into m from payment_movement where id = p_movement_id and payment_id = p_payment_id for update;
+    -- Medusa's answer shows the collection's status as it was before this movement.
+    select c.status into v_status_before from payment_collection c where c.id = p.payment_collection_id;
     if m.id is not null and m.status in ('pending', 'unknown') then
       update payment_movement set status = 'succeeded', settled_at = now(), updated_at = now() where id = m.id;
       perform payment_write_settled_row(m.id);
@@ -410,17 +440,10 @@ as $$
         payment_updated := true;
       end if;
     end if;
-    payment := to_jsonb(p);
     payment_updated := coalesce(payment_updated, false);
-    if m.kind = 'capture' then
-      select to_jsonb(c) into movement from capture c where c.id = p_movement_id;
-    elsif m.kind = 'refund' then
-      select to_jsonb(r) into movement from refund r where r.id = p_movement_id;
-    end if;
-    select to_jsonb(s) into payment_session from payment_session s where s.id = p.payment_session_id;
-    select to_jsonb(c) into payment_collection from payment_collection c where c.id = p.payment_collection_id;
-    select coalesce(jsonb_agg(to_jsonb(s) order by s.created_at, s.id), '[]'::jsonb) into collection_sessions
-      from payment_session s where s.payment_collection_id = p.payment_collection_id and s.deleted_at is null;
+    select * into payment, movement, payment_session, payment_collection, collection_sessions, others
+      from payment_answer_context(p.id, m.kind, p_movement_id);
+    payment_collection := jsonb_set(payment_collection, '{status}', to_jsonb(v_status_before));
     return next; return;
   end $$;`);
     this.addSql(`create or replace function payment_authorize_session(
@@ -435,7 +458,8 @@ returns table (
   verdict text,
   payment jsonb,
   capture_id text,
-  payment_session jsonb
+  payment_session jsonb,
+  payment_collection jsonb
 )
 language plpgsql
 set plan_cache_mode = 'force_generic_plan'
@@ -460,7 +484,9 @@ as $$
     if s.authorized_at is not null then
       select * into p from payment where payment_session_id = s.id and deleted_at is null;
       if found then
-        verdict := 'existing'; payment := to_jsonb(p); payment_session := to_jsonb(s); return next; return;
+        verdict := 'existing'; payment := to_jsonb(p); payment_session := to_jsonb(s);
+        select to_jsonb(c) into payment_collection from payment_collection c where c.id = s.payment_collection_id;
+        return next; return;
       end if;
     end if;
 

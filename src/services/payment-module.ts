@@ -76,7 +76,7 @@ import {
 import {
   authorizeSession,
   findCollectionCurrency,
-  findPaymentWithMovement,
+  findMovementContext,
   findSessionWithPayment,
   insertCollections,
   insertSession,
@@ -88,6 +88,7 @@ import {
   recordProviderRounding,
 } from "../sql/hot-path"
 import { newId, rowToDto } from "../sql/rows"
+import { authorizedAnswer, existingAuthorizationAnswer, movementAnswer } from "../money/answers"
 import type { AmountSent } from "../types"
 import { MoneyMovementStatus } from "../types/money-movement-status"
 import {
@@ -315,7 +316,6 @@ export default class PaymentModuleService
     const update = this.validCollectionInput(data, false)
     let ids: string[]
     if (isString(idOrSelector)) {
-      await this.paymentCollectionService_.retrieve(idOrSelector, { select: ["id"] }, sharedContext)
       ids = [idOrSelector]
     } else {
       const matches = await this.paymentCollectionService_.list(
@@ -330,7 +330,8 @@ export default class PaymentModuleService
       sharedContext
     )
     const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(updated)
-    return isString(idOrSelector) ? serialized[0] : serialized
+    // As Medusa's module: one collection (the first) whatever the selector matched.
+    return serialized[0]
   }
 
   @InjectTransactionManager()
@@ -406,6 +407,7 @@ export default class PaymentModuleService
     const ids = Array.isArray(paymentCollectionId) ? paymentCollectionId : [paymentCollectionId]
     const collections = await this.completePaymentCollections_(ids, sharedContext)
     const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(collections)
+    this.recordEvents(CommonEvents.UPDATED, "payment_collection", serialized, sharedContext)
     return Array.isArray(paymentCollectionId) ? serialized : serialized[0]
   }
 
@@ -424,7 +426,8 @@ export default class PaymentModuleService
     )
     const missing = ids.filter((id) => !collections.some((c) => c.id === id))
     if (missing.length) {
-      throw notFound(`PaymentCollection with id: ${missing.join(", ")} was not found`)
+      // Medusa's words: its internal service's update names the first id it misses.
+      throw notFound(`PaymentCollection with id "${missing[0]}" not found`)
     }
     for (const collection of collections) {
       const amount = roundToCurrency(storedAmount(collection.raw_amount, collection.amount), collection.currency_code)
@@ -497,7 +500,8 @@ export default class PaymentModuleService
     const amount = parseNonNegativeAmount(input.amount, "payment session amount")
     const collection = await findCollectionCurrency(paymentCollectionId, sharedContext)
     if (!collection) {
-      throw notFound(`PaymentCollection with id: ${paymentCollectionId} was not found`)
+      // Medusa's words (the ORM refusing a session for a collection that does not exist).
+      throw notFound(`You tried to set relationship payment_collection_id: ${paymentCollectionId}, but such entity does not exist`)
     }
     const currencyCode = this.sameCurrency(input.currency_code, collection.currency_code, collection.id)
     this.paymentProviderService_.retrieveProvider(input.provider_id)
@@ -676,7 +680,7 @@ export default class PaymentModuleService
       await this.claimAuthorizeKey_(context.idempotency_key, session.id, sharedContext)
     }
     if (found.payment) {
-      return rowToDto<PaymentDTO>(Payment, found.payment)
+      return existingAuthorizationAnswer(found.payment, session, found.collection)
     }
 
     const result = await this.providerGateway_.authorizePayment(session.provider_id, {
@@ -724,8 +728,11 @@ export default class PaymentModuleService
       if (authorized.verdict === "session_not_found") {
         throw notFound(`PaymentSession with id: ${session.id} was not found`)
       }
-      const payment = rowToDto<PaymentDTO>(Payment, authorized.payment!)
-      if (authorized.verdict === "created") {
+      if (authorized.verdict === "existing") {
+        return existingAuthorizationAnswer(authorized.payment!, authorized.payment_session!, authorized.payment_collection)
+      }
+      const payment = authorizedAnswer(authorized.payment!, authorized.payment_session!)
+      {
         const asked = storedAmount(authorized.payment!.raw_amount, authorized.payment!.amount).toFixed()
         await this.recordProviderRounding("authorization", payment.id, authorized.payment as MovingPayment, asked, result, sharedContext)
         this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
@@ -818,7 +825,6 @@ export default class PaymentModuleService
     data: UpdatePaymentDTO,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await this.paymentService_.retrieve(data.id, { select: ["id"] }, sharedContext)
     return await this.paymentService_.update(data, sharedContext)
   }
 
@@ -903,21 +909,20 @@ export default class PaymentModuleService
     const { kind, paymentId, movementId } = reservation
     const reserved = await this.reserve(reservation, sharedContext)
     if (reserved.replayedId !== undefined) {
-      const current = await findPaymentWithMovement(paymentId, kind, reserved.replayedId, sharedContext)
-      return this.paymentWithMovement(kind, current.payment, current.movement)
+      return movementAnswer(kind, await findMovementContext(paymentId, kind, reserved.replayedId, sharedContext))
     }
     const { verdict } = reserved
     // Medusa's module rewrites the collection's totals on every capture and refund, no-ops included.
     this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: verdict.payment!.payment_collection_id }], sharedContext)
     if (verdict.verdict === "noop") {
-      return this.paymentWithMovement(kind, verdict.payment!, null)
+      return movementAnswer(kind, await findMovementContext(paymentId, kind, null, sharedContext))
     }
     if (reservation.status === MoneyMovementStatus.SUCCEEDED) {
       // Recorded as the provider already did it: nothing to ask the provider.
-      const current = await findPaymentWithMovement(paymentId, kind, movementId, sharedContext)
+      const current = await findMovementContext(paymentId, kind, movementId, sharedContext)
       this.recordEvents(CommonEvents.CREATED, kind, [{ id: movementId }], sharedContext)
       if (verdict.completes) this.recordEvents(CommonEvents.UPDATED, "payment", [current.payment], sharedContext)
-      return this.paymentWithMovement(kind, current.payment, current.movement)
+      return movementAnswer(kind, current)
     }
     const settled = await this.moveMoneyAtProvider(
       kind,
@@ -925,18 +930,7 @@ export default class PaymentModuleService
       { id: movementId, amount: MathBN.convert(verdict.amount!) },
       sharedContext
     )
-    return this.paymentWithMovement(kind, settled.payment, settled.movement)
-  }
-
-  /** The payment DTO with one capture or refund (or none) under `captures` / `refunds`. */
-  private paymentWithMovement(
-    kind: MovementKind,
-    paymentRow: Record<string, unknown>,
-    movementRow: Record<string, unknown> | null
-  ): PaymentDTO {
-    const relation = kind === "capture" ? "captures" : "refunds"
-    const movements = movementRow ? [rowToDto(kind === "capture" ? Capture : Refund, movementRow)] : []
-    return { ...rowToDto<PaymentDTO>(Payment, paymentRow), [relation]: movements }
+    return movementAnswer(kind, settled)
   }
 
   /**

@@ -79,12 +79,19 @@ const SESSION_WITH_PAYMENT = statement(
   `SELECT to_jsonb(s) AS session,
           CASE WHEN s.authorized_at IS NOT NULL THEN
             (SELECT to_jsonb(p) FROM payment p WHERE p.payment_session_id = s.id AND p.deleted_at IS NULL)
-          END AS payment
+          END AS payment,
+          CASE WHEN s.authorized_at IS NOT NULL THEN
+            (SELECT to_jsonb(c) FROM payment_collection c WHERE c.id = s.payment_collection_id)
+          END AS collection
      FROM payment_session s WHERE s.id = $1`
 )
 
 export async function findSessionWithPayment(id: string, sharedContext: Context) {
-  const [row] = await run<{ session: Record<string, any>; payment: Record<string, any> | null }>(
+  const [row] = await run<{
+    session: Record<string, any>
+    payment: Record<string, any> | null
+    collection: Record<string, any> | null
+  }>(
     sharedContext,
     SESSION_WITH_PAYMENT,
     [id]
@@ -94,7 +101,7 @@ export async function findSessionWithPayment(id: string, sharedContext: Context)
 
 const AUTHORIZE = statement(
   "authorize_session",
-  `SELECT verdict, payment, capture_id, payment_session FROM payment_authorize_session($1, $2, $3::jsonb, $4, $5, $6)`
+  `SELECT * FROM payment_authorize_session($1, $2, $3::jsonb, $4, $5, $6)`
 )
 
 export type AuthorizeVerdict = {
@@ -103,6 +110,8 @@ export type AuthorizeVerdict = {
   capture_id: string | null
   /** the session as authorized */
   payment_session: Record<string, any> | null
+  /** for an existing payment: its collection */
+  payment_collection: Record<string, any> | null
 }
 
 export async function authorizeSession(
@@ -190,15 +199,19 @@ const SETTLE = statement(
   `SELECT * FROM payment_settle_movement($1, $2, $3::jsonb, $4)`
 )
 
-export type Settled = {
+/** What Medusa's answer to a capture or refund carries (`payment_answer_context`), as rows. */
+export type MovementContext = {
   payment: Record<string, any>
-  /** the capture or refund row (null when the movement did not succeed) */
+  /** the capture or refund row the call made (null: none) */
   movement: Record<string, any> | null
-  payment_updated: boolean
   payment_session: Record<string, any> | null
   payment_collection: Record<string, any> | null
   collection_sessions: Record<string, any>[]
+  /** the payment's settled movements of the other kind */
+  others: Record<string, any>[]
 }
+
+export type Settled = MovementContext & { payment_updated: boolean }
 
 /**
  * The provider confirmed the movement: it succeeds, its capture or refund
@@ -256,26 +269,16 @@ export async function recordProviderRounding(
   ])
 }
 
-const PAYMENT_WITH_MOVEMENT = statement(
-  "payment_with_movement",
-  `SELECT to_jsonb(p) AS payment,
-          CASE WHEN $3 = 'capture' THEN (SELECT to_jsonb(c) FROM capture c WHERE c.id = $2 AND c.deleted_at IS NULL)
-               ELSE (SELECT to_jsonb(r) FROM refund r WHERE r.id = $2 AND r.deleted_at IS NULL) END AS movement
-     FROM payment p WHERE p.id = $1`
-)
+const ANSWER_CONTEXT = statement("answer_context", `SELECT * FROM payment_answer_context($1, $2, $3)`)
 
-/** A payment and one of its captures or refunds, as they are now. */
-export async function findPaymentWithMovement(
+/** A payment and one of its captures or refunds (or none), with what Medusa's answer carries. */
+export async function findMovementContext(
   paymentId: string,
   kind: "capture" | "refund",
   movementId: string | null,
   sharedContext: Context
-) {
-  const [row] = await run<{ payment: Record<string, any>; movement: Record<string, any> | null }>(
-    sharedContext,
-    PAYMENT_WITH_MOVEMENT,
-    [paymentId, movementId, kind]
-  )
+): Promise<MovementContext> {
+  const [row] = await run<MovementContext>(sharedContext, ANSWER_CONTEXT, [paymentId, kind, movementId])
   return row
 }
 

@@ -261,7 +261,8 @@ export async function recomputeCollection(
     [collectionId]
   )
   if (!collection) {
-    throw notFound(`PaymentCollection with id: ${collectionId} was not found`)
+    // Medusa's words for completing a collection that does not exist.
+    throw notFound(`PaymentCollection with id "${collectionId}" not found`)
   }
   const exponent = currencyExponent(collection.currency_code)
   await execute(

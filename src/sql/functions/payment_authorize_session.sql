@@ -3,6 +3,7 @@
 -- is then returned — marks the session authorized (merging the provider's data into the
 -- session's, as Medusa's module does), creates the Payment and, when the provider took the
 -- money at authorization, records that capture (rounded to the currency: what can move).
+-- Answers with the payment and session (and, for an existing payment, its collection).
 -- The books are kept by the triggers.
 -- Writes: payment_session, payment (payment_movement, capture when captured).
 --
@@ -20,7 +21,8 @@ returns table (
   verdict text,
   payment jsonb,
   capture_id text,
-  payment_session jsonb
+  payment_session jsonb,
+  payment_collection jsonb
 )
 language plpgsql
 set plan_cache_mode = 'force_generic_plan'
@@ -45,7 +47,9 @@ as $$
     if s.authorized_at is not null then
       select * into p from payment where payment_session_id = s.id and deleted_at is null;
       if found then
-        verdict := 'existing'; payment := to_jsonb(p); payment_session := to_jsonb(s); return next; return;
+        verdict := 'existing'; payment := to_jsonb(p); payment_session := to_jsonb(s);
+        select to_jsonb(c) into payment_collection from payment_collection c where c.id = s.payment_collection_id;
+        return next; return;
       end if;
     end if;
 

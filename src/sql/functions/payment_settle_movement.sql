@@ -2,10 +2,10 @@
 -- the movement becomes succeeded, its capture or refund row is written, the provider's data
 -- is merged into the payment's, and a capture that brings the settled total to the
 -- authorized amount sets captured_at. A movement settled already is left as it is. Returns
--- the payment, the capture/refund row, whether the payment changed, and the payment's
--- session and collection (with the collection's sessions), which Medusa's answer carries.
+-- whether the payment changed and what Medusa's answer carries (payment_answer_context).
 -- With p_own_transaction the commit does not wait for the disk: a settle lost to a crash
 -- leaves the movement pending, and reconciliation confirms it with the same key.
+-- Answers with payment_answer_context.
 -- Writes: payment_movement, capture or refund, payment (books: payment_movement_books).
 --
 -- Defined by Migration20261121170000, Migration20261121190000 and Migration20261202004548; the body below is Migration20261202004548's text.
@@ -17,12 +17,13 @@ create or replace function payment_settle_movement(
   p_own_transaction boolean
 )
 returns table (
+  payment_updated boolean,
   payment jsonb,
   movement jsonb,
-  payment_updated boolean,
   payment_session jsonb,
   payment_collection jsonb,
-  collection_sessions jsonb
+  collection_sessions jsonb,
+  others jsonb
 )
 language plpgsql
 set plan_cache_mode = 'force_generic_plan'
@@ -34,11 +35,14 @@ as $$
     v_data jsonb;
     v_completes boolean := false;
     exp smallint;
+    v_status_before text;
   begin
     if p_own_transaction then v_ignored := set_config('synchronous_commit', 'off', true); end if;
     -- The payment, then its movement: the order every other money path locks them in.
     select * into p from payment where id = p_payment_id for no key update;
     select * into m from payment_movement where id = p_movement_id and payment_id = p_payment_id for update;
+    -- Medusa's answer shows the collection's status as it was before this movement.
+    select c.status into v_status_before from payment_collection c where c.id = p.payment_collection_id;
     if m.id is not null and m.status in ('pending', 'unknown') then
       update payment_movement set status = 'succeeded', settled_at = now(), updated_at = now() where id = m.id;
       perform payment_write_settled_row(m.id);
@@ -60,16 +64,9 @@ as $$
         payment_updated := true;
       end if;
     end if;
-    payment := to_jsonb(p);
     payment_updated := coalesce(payment_updated, false);
-    if m.kind = 'capture' then
-      select to_jsonb(c) into movement from capture c where c.id = p_movement_id;
-    elsif m.kind = 'refund' then
-      select to_jsonb(r) into movement from refund r where r.id = p_movement_id;
-    end if;
-    select to_jsonb(s) into payment_session from payment_session s where s.id = p.payment_session_id;
-    select to_jsonb(c) into payment_collection from payment_collection c where c.id = p.payment_collection_id;
-    select coalesce(jsonb_agg(to_jsonb(s) order by s.created_at, s.id), '[]'::jsonb) into collection_sessions
-      from payment_session s where s.payment_collection_id = p.payment_collection_id and s.deleted_at is null;
+    select * into payment, movement, payment_session, payment_collection, collection_sessions, others
+      from payment_answer_context(p.id, m.kind, p_movement_id);
+    payment_collection := jsonb_set(payment_collection, '{status}', to_jsonb(v_status_before));
     return next; return;
   end $$;
