@@ -66,16 +66,20 @@ async function taxedCheckout(region: "us" | "inclusive"): Promise<TaxedCheckout>
 /** The payment's exact amounts and its ledger, from the module's own tables. */
 async function books(paymentId: string) {
   const [payment] = await env.sql(
-    `SELECT raw_amount->>'value' AS amount, captured_total::text AS captured, refunded_total::text AS refunded
-       FROM payment WHERE id = $1`,
+    `SELECT p.raw_amount->>'value' AS amount,
+            (SELECT coalesce(sum(m.amount), 0)::text FROM payment_movement m WHERE m.payment_id = p.id AND m.kind = 'capture' AND m.status = 'succeeded') AS captured,
+            (SELECT coalesce(sum(m.amount), 0)::text FROM payment_movement m WHERE m.payment_id = p.id AND m.kind = 'refund' AND m.status = 'succeeded') AS refunded
+       FROM payment p WHERE p.id = $1`,
     [paymentId]
   )
   const captures = await env.sql(
-    `SELECT raw_amount->>'value' AS amount, status FROM capture WHERE payment_id = $1 AND deleted_at IS NULL ORDER BY created_at`,
+    `SELECT c.raw_amount->>'value' AS amount, m.status FROM capture c JOIN payment_movement m ON m.id = c.id
+      WHERE c.payment_id = $1 AND c.deleted_at IS NULL ORDER BY c.created_at`,
     [paymentId]
   )
   const refunds = await env.sql(
-    `SELECT raw_amount->>'value' AS amount, status FROM refund WHERE payment_id = $1 AND deleted_at IS NULL ORDER BY created_at`,
+    `SELECT r.raw_amount->>'value' AS amount, m.status FROM refund r JOIN payment_movement m ON m.id = r.id
+      WHERE r.payment_id = $1 AND r.deleted_at IS NULL ORDER BY r.created_at`,
     [paymentId]
   )
   const rounding = await env.sql(

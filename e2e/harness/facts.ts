@@ -9,12 +9,12 @@ import type { Environment } from "./environment"
 
 export type MoneyFacts = {
   payments: { id: string; amount: number; captured_at: Date | null; canceled_at: Date | null }[]
-  /** status: this module's outcome of the provider call (pending / succeeded / unknown). */
-  captures: { id: string; amount: number; payment_id: string; status: string }[]
-  refunds: { id: string; amount: number; payment_id: string; refund_reason_id: string | null; note: string | null; status: string }[]
+  /** the capture and refund rows Medusa reads: settled money only */
+  captures: { id: string; amount: number; payment_id: string }[]
+  refunds: { id: string; amount: number; payment_id: string; refund_reason_id: string | null; note: string | null }[]
   captured: number
   refunded: number
-  /** Every capture and refund has its provider outcome (none pending / unknown). */
+  /** No capture, refund or cancel of these payments is still waiting for its provider (pending / unknown). */
   settled: boolean
 }
 
@@ -27,18 +27,22 @@ export async function moneyFacts(env: Environment, sessionId: string): Promise<M
   )
   const ids = payments.map((p) => p.id)
   const captures = await env.sql(
-    `SELECT id, amount::float8 AS amount, payment_id, status FROM capture
+    `SELECT id, amount::float8 AS amount, payment_id FROM capture
       WHERE payment_id = ANY($1) AND deleted_at IS NULL ORDER BY created_at`,
     [ids]
   )
   const refunds = await env.sql(
-    `SELECT id, amount::float8 AS amount, payment_id, refund_reason_id, note, status FROM refund
+    `SELECT id, amount::float8 AS amount, payment_id, refund_reason_id, note FROM refund
       WHERE payment_id = ANY($1) AND deleted_at IS NULL ORDER BY created_at`,
     [ids]
   )
   const sum = (rows: { amount: number }[]) => Math.round(rows.reduce((s, r) => s + r.amount, 0) * 100) / 100
-  const settled = (rows: { status: string }[]) => rows.every((r) => r.status === "succeeded")
-  return { payments, captures, refunds, captured: sum(captures), refunded: sum(refunds), settled: settled(captures) && settled(refunds) }
+  const [open] = await env.sql(
+    `SELECT count(*)::int AS n FROM payment_movement
+      WHERE payment_id = ANY($1) AND deleted_at IS NULL AND status IN ('pending', 'unknown')`,
+    [ids]
+  )
+  return { payments, captures, refunds, captured: sum(captures), refunded: sum(refunds), settled: open.n === 0 }
 }
 
 /** Orders Medusa linked to a cart (there must never be more than one). */

@@ -37,6 +37,15 @@ export function requireString(value: unknown, field: string): string {
   return value
 }
 
+/** One id or a non-empty list of ids, each a non-empty string. */
+export function requireIdList(value: unknown, field: string): string[] {
+  const list = Array.isArray(value) ? value : [value]
+  if (list.length === 0) {
+    throw invalidData(`The ${field} list must not be empty.`)
+  }
+  return list.map((id) => requireString(id, field))
+}
+
 /**
  * PostgreSQL's unique_violation, however it reached us: raw from pg, as
  * MikroORM's exception, or as the MedusaError that Medusa's transaction

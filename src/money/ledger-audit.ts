@@ -1,5 +1,10 @@
-import { MathBN } from "@medusajs/framework/utils"
-import type { LedgerFigures } from "../sql/money"
+import { Context } from "@medusajs/framework/types"
+import { InjectTransactionManager, MedusaContext, MathBN } from "@medusajs/framework/utils"
+import { ledgerFigures, LedgerFigures } from "../sql/money"
+import { currencyExponent, knownCurrencyCodes, normalizeCurrencyCode } from "../utils/currency"
+import { invalidData, notFound, requireIdList } from "../utils/errors"
+import { UseCase } from "./use-case"
+
 
 /** One way in which the ledger, the stored totals and the rows disagree. */
 export type LedgerDiscrepancy = {
@@ -71,4 +76,42 @@ export function findDiscrepancies(rows: LedgerFigures[]): LedgerDiscrepancy[] {
     }
   }
   return found
+}
+
+/**
+ * Rebuilds each payment's and collection's captured, refunded and
+ * authorized totals from the append-only ledger, from the movements and from
+ * the capture, refund and session rows, and compares them (and a
+ * collection's status with the one its totals call for). Returns every
+ * disagreement; an empty list means the books balance.
+ *
+ * Nothing in the module should ever produce a discrepancy: the triggers
+ * write the totals and the ledger in the same statement as the rows, and
+ * refuse writes around them. A discrepancy means someone wrote with the
+ * triggers off — run it from a monitoring job.
+ */
+export class LedgerAudit extends UseCase {
+  async verify(filter: { payment_collection_id?: string | string[] } = {}, sharedContext: Context): Promise<LedgerDiscrepancy[]> {
+    if (!filter || typeof filter !== "object" || Array.isArray(filter)) {
+      throw invalidData(`The ledger check filter must be an object, got ${JSON.stringify(filter)}.`)
+    }
+    const ids = filter.payment_collection_id === undefined ? undefined : requireIdList(filter.payment_collection_id, "payment_collection_id")
+    const figures = await this.ledgerFigures_(ids, sharedContext)
+    const missing = (ids ?? []).filter((id) => !figures.some((row) => row.id === id))
+    if (missing.length) {
+      throw notFound(`PaymentCollection with id: ${missing.join(", ")} was not found`)
+    }
+    return findDiscrepancies(figures)
+  }
+
+  @InjectTransactionManager()
+  protected async ledgerFigures_(
+    collectionIds: string[] | undefined,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<LedgerFigures[]> {
+    const exponents = Object.fromEntries(
+      knownCurrencyCodes().map((code) => [normalizeCurrencyCode(code), currencyExponent(code)])
+    )
+    return await ledgerFigures(collectionIds, exponents, sharedContext)
+  }
 }

@@ -1,0 +1,125 @@
+import { Context } from "@medusajs/framework/types"
+import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext, PaymentSessionStatus } from "@medusajs/framework/utils"
+import { PaymentMovement } from "../models"
+import { execute, LockedPayment, lockPayment, markMovementRefused, releaseIdempotencyRecords } from "../sql/money"
+import { newId } from "../sql/rows"
+import { isOutcomeUnknown, notAllowed, requireString } from "../utils/errors"
+import { claimIdempotencyKey } from "./idempotency"
+import { UseCase } from "./use-case"
+
+/** A cancel reserved under the payment's lock: the payment as locked and the cancel's movement. */
+export type ReservedCancel = { payment: LockedPayment; movementId: string }
+
+/**
+ * Cancel voids an authorization: the payment is marked canceled and the
+ * cancel reserved (a movement of its own) under the payment's lock, the
+ * provider is asked, and the cancel settles — or is undone when the provider
+ * refuses, or left unknown for reconciliation. A payment with captures
+ * cannot be canceled (its money must be refunded), which Medusa 2.21 allows.
+ */
+export class Cancellation extends UseCase {
+  /** Cancels the payment; answers its id. Accepts a payment id, or `{ payment_id, idempotency_key }`. */
+  async cancel(
+    paymentIdOrInput: string | { payment_id: string; idempotency_key?: string },
+    sharedContext: Context
+  ): Promise<string> {
+    const input = typeof paymentIdOrInput === "string" ? { payment_id: paymentIdOrInput } : paymentIdOrInput
+    const paymentId = requireString(input?.payment_id, "payment id")
+    const reserved = await this.reserveCancel_(paymentId, input.idempotency_key, sharedContext)
+    if (reserved) {
+      await this.cancelAtProvider(reserved, sharedContext)
+    }
+    return paymentId
+  }
+
+  async cancelAtProvider(cancel: ReservedCancel, sharedContext: Context): Promise<void> {
+    const { payment, movementId } = cancel
+    let providerData: Record<string, unknown> | undefined
+    try {
+      const result = await this.providerGateway_.cancelPayment(payment.provider_id, {
+        data: payment.data ?? {},
+        context: { idempotency_key: payment.id },
+      })
+      providerData = result?.data
+    } catch (error) {
+      if (isOutcomeUnknown(error)) {
+        // The payment stays canceled (no capture may slip in) with the cancel
+        // unknown, for reconciliation to finish.
+        await this.markMovementUnknown_(movementId, sharedContext)
+      } else {
+        await this.undoCancel_(cancel, sharedContext)
+      }
+      throw error
+    }
+    await this.settleCancel_(cancel, providerData, sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "payment", [payment], sharedContext)
+  }
+
+  /**
+   * Marks the payment canceled under its lock and reserves the cancel (a
+   * movement of its own), so no capture can slip in while the provider
+   * voids the authorization.
+   */
+  @InjectTransactionManager()
+  protected async reserveCancel_(
+    paymentId: string,
+    idempotencyKey: string | undefined,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<ReservedCancel | undefined> {
+    const payment = await lockPayment(paymentId, sharedContext)
+    const claim = await claimIdempotencyKey("cancel", idempotencyKey, payment.id, sharedContext)
+    // A retry of a cancel whose provider call was left unsettled finishes it
+    // (the provider sees the same key); any other retry has nothing to do.
+    if (payment.open_cancel_id) return { payment, movementId: payment.open_cancel_id }
+    if (claim.replayed) return undefined
+    await claim.bind(payment.id)
+    if (payment.canceled_at) return undefined
+    if (MathBN.gt(payment.captured, 0)) {
+      throw notAllowed(
+        `Payment ${payment.id} cannot be canceled: ${payment.captured} ${payment.currency_code} is already captured. Refund it instead.`
+      )
+    }
+    const movementId = newId(PaymentMovement)
+    await execute(
+      sharedContext,
+      `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status)
+       VALUES (?, 'cancel', ?, 0, '{"value":"0","precision":20}'::jsonb, 'pending')`,
+      [movementId, payment.id]
+    )
+    await execute(sharedContext, `UPDATE payment SET canceled_at = coalesce(canceled_at, now()), updated_at = now() WHERE id = ?`, [
+      payment.id,
+    ])
+    return { payment, movementId }
+  }
+
+  @InjectTransactionManager()
+  protected async undoCancel_(cancel: ReservedCancel, @MedusaContext() sharedContext: Context = {}) {
+    await lockPayment(cancel.payment.id, sharedContext)
+    await markMovementRefused(cancel.movementId, sharedContext)
+    await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [cancel.payment.id])
+    await releaseIdempotencyRecords("cancel", cancel.payment.id, sharedContext)
+  }
+
+  @InjectTransactionManager()
+  protected async settleCancel_(
+    { payment, movementId }: ReservedCancel,
+    providerData: Record<string, unknown> | undefined,
+    @MedusaContext() sharedContext: Context = {}
+  ) {
+    await execute(
+      sharedContext,
+      `UPDATE payment_movement SET status = 'succeeded', settled_at = now(), updated_at = now()
+        WHERE id = ? AND status IN ('pending', 'unknown')`,
+      [movementId]
+    )
+    await execute(sharedContext, `UPDATE payment SET data = payment_json_merge(data, ?::jsonb), updated_at = now() WHERE id = ?`, [
+      providerData === undefined ? null : JSON.stringify(providerData),
+      payment.id,
+    ])
+    // Not in Medusa: the session is canceled too, so no late authorize or update revives it.
+    await this.paymentSessionService_.update(
+      { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
+      sharedContext
+    )
+  }
+}

@@ -1,0 +1,47 @@
+import { Context, DAL, ModulesSdkTypes } from "@medusajs/framework/types"
+import { InjectTransactionManager, MedusaContext } from "@medusajs/framework/utils"
+import type { ProviderGateway } from "../providers/gateway"
+import { markMovementUnknown } from "../sql/money"
+
+/** Records `payment.<object>.<action>` events in the calling service's message aggregator. */
+export type RecordEvents = (action: string, object: string, rows: { id?: unknown }[], sharedContext: Context) => void
+
+/** What the module service lends its use cases: its repository (for transactions), internal services, gateway and events. */
+export type ModuleParts = {
+  baseRepository: DAL.RepositoryService
+  paymentService: ModulesSdkTypes.IMedusaInternalService<any>
+  paymentSessionService: ModulesSdkTypes.IMedusaInternalService<any>
+  accountHolderService: ModulesSdkTypes.IMedusaInternalService<any>
+  providerGateway: ProviderGateway
+  recordEvents: RecordEvents
+}
+
+/**
+ * The base of each money use case (src/money/*): the module's parts under
+ * the names Medusa's decorators look for (`@InjectTransactionManager` opens
+ * its transaction on `baseRepository_`), so a use case's `_` methods run in
+ * their own transaction exactly as a module service's do.
+ */
+export abstract class UseCase {
+  protected readonly baseRepository_: DAL.RepositoryService
+  protected readonly paymentService_: ModulesSdkTypes.IMedusaInternalService<any>
+  protected readonly paymentSessionService_: ModulesSdkTypes.IMedusaInternalService<any>
+  protected readonly accountHolderService_: ModulesSdkTypes.IMedusaInternalService<any>
+  protected readonly providerGateway_: ProviderGateway
+  protected readonly recordEvents: RecordEvents
+
+  constructor(parts: ModuleParts) {
+    this.baseRepository_ = parts.baseRepository
+    this.paymentService_ = parts.paymentService
+    this.paymentSessionService_ = parts.paymentSessionService
+    this.accountHolderService_ = parts.accountHolderService
+    this.providerGateway_ = parts.providerGateway
+    this.recordEvents = parts.recordEvents
+  }
+
+  /** A movement's provider answer was lost: it stays counted, for reconciliation to settle. */
+  @InjectTransactionManager()
+  async markMovementUnknown_(movementId: string, @MedusaContext() sharedContext: Context = {}) {
+    await markMovementUnknown(movementId, sharedContext)
+  }
+}
