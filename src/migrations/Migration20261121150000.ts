@@ -71,7 +71,14 @@ export class Migration20261121150000 extends Migration {
       this.addSql(
         `create trigger "${table}_currency_exponent" before insert or update of currency_code on "${table}" for each row execute function payment_set_currency_exponent();`
       )
-      this.addSql(`update "${table}" set currency_exponent = payment_currency_exponent(currency_code) where currency_exponent is null;`)
+      // Amended (upgrade fix): a payment @medusajs/payment captured beyond its rounded amount (an
+      // unrounded tax total) keeps a null exponent, so the bound's CHECK does not refuse the upgrade.
+      this.addSql(
+        `update "${table}" set currency_exponent = payment_currency_exponent(currency_code) where currency_exponent is null` +
+          (table === "payment"
+            ? ` and captured_total <= round((raw_amount->>'value')::numeric, coalesce(payment_currency_exponent(currency_code), 20));`
+            : `;`)
+      )
     }
 
     this.addSql(`

@@ -934,7 +934,8 @@ export class Migration20261121190000 extends Migration {
     this.addSql(`update "payment_collection" set currency_exponent = payment_currency_exponent(currency_code) where currency_exponent is null;`)
     this.addSql(`drop trigger if exists "payment_currency_exponent" on "payment";`)
     this.addSql(`create trigger "payment_currency_exponent" before insert or update of currency_code on "payment" for each row execute function payment_set_currency_exponent();`)
-    this.addSql(`update "payment" set currency_exponent = payment_currency_exponent(currency_code) where currency_exponent is null;`)
+    // Amended (upgrade fix): see Migration20261121150000.
+    this.addSql(`update "payment" set currency_exponent = payment_currency_exponent(currency_code) where currency_exponent is null and captured_total <= round((raw_amount->>'value')::numeric, coalesce(payment_currency_exponent(currency_code), 20));`)
     this.addSql(`
       create or replace function payment_collection_status(
         current_status text, amount numeric, authorized numeric, captured numeric, sessions integer, exponent smallint
