@@ -234,9 +234,12 @@ describe("bad input", () => {
         `SELECT md5(string_agg(t, '|' ORDER BY t)) AS digest FROM (
            SELECT 'collection' || row(id, status, raw_amount, raw_authorized_amount, raw_captured_amount, raw_refunded_amount, currency_code, metadata, completed_at, deleted_at)::text AS t FROM payment_collection
            UNION ALL SELECT 'session' || row(id, status, raw_amount, data, currency_code, authorized_at, metadata, deleted_at)::text FROM payment_session
-           UNION ALL SELECT 'payment' || row(id, raw_amount, captured_total, refunded_total, unknown_movements, pending_operation, canceled_at, captured_at, data, metadata, deleted_at)::text FROM payment
-           UNION ALL SELECT 'capture' || row(id, raw_amount, status, deleted_at)::text FROM capture
-           UNION ALL SELECT 'refund' || row(id, raw_amount, status, deleted_at)::text FROM refund
+           UNION ALL SELECT 'payment' || row(id, raw_amount, canceled_at, captured_at, data, metadata, deleted_at)::text FROM payment
+           -- every capture, refund and cancel with its status: the payment's settled and open totals, its unknown
+           -- movements and a cancel in flight (once hidden columns of payment) are all read from these rows
+           UNION ALL SELECT 'movement' || row(id, kind, payment_id, raw_amount, status, idempotency_key, refund_reason_id, settled_at, deleted_at)::text FROM payment_movement
+           UNION ALL SELECT 'capture' || row(id, payment_id, raw_amount, deleted_at)::text FROM capture
+           UNION ALL SELECT 'refund' || row(id, payment_id, raw_amount, refund_reason_id, deleted_at)::text FROM refund
            UNION ALL SELECT 'key' || row(id, operation, key, fingerprint, result_id, deleted_at)::text FROM idempotency_record
            UNION ALL SELECT 'holder' || row(id, data, metadata, deleted_at)::text FROM account_holder
          ) everything`

@@ -83,6 +83,12 @@ describe("a process killed in the middle of a money movement", () => {
     expect(await worker.exited).toBe("SIGKILL")
   }
 
+  /** The payment's movements of one kind, oldest first (a capture is a capture row only once it has succeeded). */
+  const movements = (paymentId: string, kind: "capture" | "cancel") =>
+    sql(url, `SELECT id, status FROM payment_movement WHERE payment_id = $1 AND kind = $2 ORDER BY created_at, id`, [paymentId, kind])
+  const captureRows = (paymentId: string) =>
+    sql(url, `SELECT id, raw_amount->>'value' AS amount FROM capture WHERE payment_id = $1 AND deleted_at IS NULL ORDER BY id`, [paymentId])
+
   /** Runs reconciliation (as the scheduled job would, from another process) until nothing is left unsettled. */
   async function reconcileUntilSettled(paymentId: string) {
     const settled: string[] = []
@@ -107,14 +113,20 @@ describe("a process killed in the middle of a money movement", () => {
     await killMidCall(worker, async () => (await paymentMoney(url, payment.id))?.unsettled_captures === 1)
 
     // Consistent right after the crash: the reservation counts, nothing more.
-    const [capture] = await sql(url, `SELECT id, status FROM capture WHERE payment_id = $1`, [payment.id])
+    const [capture, ...others] = await movements(payment.id, "capture")
+    expect(others).toEqual([])
     expect(capture.status).toBe("pending")
-    expect(await paymentMoney(url, payment.id)).toMatchObject({ captured_total: "50", captured_at: null })
+    // Reserved, not settled: no capture row (Medusa reads settled money only), but it counts against the bound.
+    expect(await captureRows(payment.id)).toEqual([])
+    expect(await paymentMoney(url, payment.id)).toMatchObject({ captured_total: "50", captured: "0", captured_at: null })
     await expectInvariants(url, service, collection.id)
 
     expect(await reconcileUntilSettled(payment.id)).toEqual([capture.id])
-    expect(await sql(url, `SELECT id, status FROM capture WHERE payment_id = $1`, [payment.id])).toEqual([{ id: capture.id, status: "succeeded" }])
-    expect(await paymentMoney(url, payment.id)).toMatchObject({ captured_total: "50", captured_at: expect.any(Date), unknown_movements: 0 })
+    expect(await movements(payment.id, "capture")).toEqual([{ id: capture.id, status: "succeeded" }])
+    expect(await captureRows(payment.id)).toEqual([{ id: capture.id, amount: "50" }])
+    expect(await paymentMoney(url, payment.id)).toMatchObject({
+      captured_total: "50", captured: "50", captured_at: expect.any(Date), unknown_movements: 0,
+    })
     expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ status: "completed", captured_amount: 50 })
     // At Stripe: captured once, with the capture's own key.
     expect(intentOf(payment)).toMatchObject({ status: "succeeded", amount_received: 5000 })
@@ -128,15 +140,20 @@ describe("a process killed in the middle of a money movement", () => {
     local.addFault({ match: "POST /v1/payment_intents/*/cancel", phase: "before", action: "delay", delay_ms: SLOW_MS })
 
     void worker.call("cancelPayment", payment.id)
+    // A cancel in flight: an open cancel movement of the payment.
     const cancelPending = async () =>
-      (await sql(url, `SELECT pending_operation FROM payment WHERE id = $1`, [payment.id]))[0]?.pending_operation === "cancel"
+      (await movements(payment.id, "cancel")).some((m) => m.status === "pending" || m.status === "unknown")
     await killMidCall(worker, cancelPending)
+    const [cancel, ...others] = await movements(payment.id, "cancel")
+    expect(others).toEqual([])
+    expect(cancel.status).toBe("pending")
 
     await expect(service.capturePayment({ payment_id: payment.id })).rejects.toMatchObject({ type: "invalid_data" })
     await expectInvariants(url, service, collection.id)
 
-    expect(await reconcileUntilSettled(payment.id)).toContain(payment.id)
+    expect(await reconcileUntilSettled(payment.id)).toEqual([cancel.id])
     expect(await cancelPending()).toBe(false)
+    expect(await movements(payment.id, "cancel")).toEqual([{ id: cancel.id, status: "succeeded" }])
     expect((await service.retrievePayment(payment.id)).canceled_at).toEqual(expect.any(Date))
     expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ authorized_amount: 0, captured_amount: 0 })
     expect(intentOf(payment).status).toBe("canceled")

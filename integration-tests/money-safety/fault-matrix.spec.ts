@@ -125,8 +125,12 @@ describe("provider faults at every call site", () => {
     await initiated(ctx)
     ctx.payment = (await service.authorizePaymentSession(ctx.session!.id, {}))!
   }
-  const movement = async (table: "capture" | "refund", ctx: Context) =>
-    (await sql(url, `SELECT id, status, raw_amount->>'value' AS amount FROM ${table} WHERE payment_id = $1`, [ctx.payment!.id]))
+  /** The payment's movements of one kind (every capture, refund or cancel, whatever its status), oldest first. */
+  const movement = async (kind: "capture" | "refund" | "cancel", ctx: Context) =>
+    (await sql(url, `SELECT id, status, raw_amount->>'value' AS amount FROM payment_movement WHERE payment_id = $1 AND kind = $2 ORDER BY created_at, id`, [ctx.payment!.id, kind]))
+  /** The capture or refund rows Medusa reads: settled money only. */
+  const settledRows = async (table: "capture" | "refund", ctx: Context) =>
+    (await sql(url, `SELECT id, raw_amount->>'value' AS amount FROM ${table} WHERE payment_id = $1 AND deleted_at IS NULL ORDER BY id`, [ctx.payment!.id]))
 
   const SITES: Site[] = [
     {
@@ -208,14 +212,18 @@ describe("provider faults at every call site", () => {
       meanwhile: async (ctx) => {
         // Unknown, and counted: nothing can be captured past it meanwhile.
         expect((await movement("capture", ctx)).map((m) => [m.status, m.amount])).toEqual([["unknown", "30"]])
-        expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ captured_total: "30", unknown_movements: 1 })
+        // An unknown capture is a movement, not a capture row: Medusa's figures show settled money only.
+        expect(await settledRows("capture", ctx)).toEqual([])
+        expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ captured_total: "30", captured: "0", unknown_movements: 1 })
       },
       recover: async (ctx) => {
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
         expect(report).toEqual({ settled: (await movement("capture", ctx)).map((m) => m.id), reversed: [], still_unknown: [] })
       },
       agree: async (ctx) => {
+        const [settled] = await movement("capture", ctx)
         expect((await movement("capture", ctx)).map((m) => [m.status, m.amount])).toEqual([["succeeded", "30"]])
+        expect(await settledRows("capture", ctx)).toEqual([{ id: settled.id, amount: "30" }])
         expect(intentOf(ctx)).toMatchObject({ status: "succeeded", amount_received: 3000 })
         expect(eventsFor("payment_intent.succeeded", ctx)).toHaveLength(1)
         expect((await service.retrievePaymentCollection(ctx.collection.id)).captured_amount).toBe(30)
@@ -234,14 +242,17 @@ describe("provider faults at every call site", () => {
       tookEffect: (ctx) => refundsFor(ctx).length === 1,
       meanwhile: async (ctx) => {
         expect((await movement("refund", ctx)).map((m) => [m.status, m.amount])).toEqual([["unknown", "10"]])
-        expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ refunded_total: "10", unknown_movements: 1 })
+        expect(await settledRows("refund", ctx)).toEqual([])
+        expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ refunded_total: "10", refunded: "0", unknown_movements: 1 })
       },
       recover: async (ctx) => {
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
         expect(report).toEqual({ settled: (await movement("refund", ctx)).map((m) => m.id), reversed: [], still_unknown: [] })
       },
       agree: async (ctx) => {
+        const [settled] = await movement("refund", ctx)
         expect((await movement("refund", ctx)).map((m) => [m.status, m.amount])).toEqual([["succeeded", "10"]])
+        expect(await settledRows("refund", ctx)).toEqual([{ id: settled.id, amount: "10" }])
         expect(refundsFor(ctx).map((r) => [r.amount, r.status])).toEqual([[1000, "succeeded"]])
         expect((await service.retrievePaymentCollection(ctx.collection.id)).refunded_amount).toBe(10)
       },
@@ -255,18 +266,35 @@ describe("provider faults at every call site", () => {
       act: (ctx) => service.cancelPayment(ctx.payment!.id),
       tookEffect: (ctx) => intentOf(ctx).status === "canceled",
       meanwhile: async (ctx) => {
-        // Canceled for the module (no capture may slip in), the provider's confirmation pending.
-        const [row] = await sql(url, `SELECT canceled_at, pending_operation FROM payment WHERE id = $1`, [ctx.payment!.id])
-        expect(row).toMatchObject({ canceled_at: expect.any(Date), pending_operation: "cancel" })
-        await expect(service.capturePayment({ payment_id: ctx.payment!.id })).rejects.toMatchObject({ type: MedusaError.Types.INVALID_DATA })
+        // Canceled for the module (no capture may slip in), the provider's confirmation pending: an open cancel movement.
+        const [row] = await sql(url, `SELECT canceled_at FROM payment WHERE id = $1`, [ctx.payment!.id])
+        expect(row).toMatchObject({ canceled_at: expect.any(Date) })
+        expect((await movement("cancel", ctx)).map((m) => m.status)).toEqual(["unknown"])
+        // A capture first reconciles the unknown cancel (every unknown movement, cancels included, is settled
+        // before the next one). With Stripe still failing, the cancel stays unknown and the capture is refused.
+        local.addFault({ match: "POST /v1/payment_intents/*/cancel", phase: "before", action: "error" })
+        await expect(service.capturePayment({ payment_id: ctx.payment!.id })).rejects.toMatchObject({
+          type: MedusaError.Types.CONFLICT, message: expect.stringContaining("whose outcome is unknown"),
+        })
+        expect(local.app.faults.list()).toEqual([]) // it did ask Stripe again
+        expect(await movement("capture", ctx)).toEqual([])
+        expect((await movement("cancel", ctx)).map((m) => m.status)).toEqual(["unknown"])
       },
       recover: async (ctx) => {
+        const [cancel] = await movement("cancel", ctx)
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
-        expect(report).toEqual({ settled: [ctx.payment!.id], reversed: [], still_unknown: [] })
+        expect(report).toEqual({ settled: [cancel.id], reversed: [], still_unknown: [] })
       },
       agree: async (ctx) => {
-        const [row] = await sql(url, `SELECT canceled_at, pending_operation FROM payment WHERE id = $1`, [ctx.payment!.id])
-        expect(row).toMatchObject({ canceled_at: expect.any(Date), pending_operation: null })
+        const [row] = await sql(url, `SELECT canceled_at FROM payment WHERE id = $1`, [ctx.payment!.id])
+        expect(row).toMatchObject({ canceled_at: expect.any(Date) })
+        // The cancel is no longer in flight: its one movement succeeded.
+        expect((await movement("cancel", ctx)).map((m) => m.status)).toEqual(["succeeded"])
+        // Settled as canceled: a capture is refused as Medusa refuses it, and reserves nothing.
+        await expect(service.capturePayment({ payment_id: ctx.payment!.id })).rejects.toMatchObject({
+          type: MedusaError.Types.INVALID_DATA, message: `The payment: ${ctx.payment!.id} has been canceled.`,
+        })
+        expect(await movement("capture", ctx)).toEqual([])
         expect((await service.retrievePaymentSession(ctx.session!.id)).status).toBe("canceled")
         expect((await service.retrievePaymentCollection(ctx.collection.id)).authorized_amount).toBe(0)
         expect(intentOf(ctx).status).toBe("canceled")
@@ -337,7 +365,9 @@ describe("provider faults at every call site", () => {
 
     const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
     expect(report).toMatchObject({ settled: [], reversed: [], still_unknown: [expect.stringMatching(/^capt_/)] })
-    expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ captured_total: "50", unknown_movements: 1 })
+    expect(await paymentMoney(url, ctx.payment!.id)).toMatchObject({ captured_total: "50", captured: "0", unknown_movements: 1 })
+    expect((await movement("capture", ctx)).map((m) => [m.status, m.amount])).toEqual([["unknown", "50"]])
+    expect(await settledRows("capture", ctx)).toEqual([])
     await expect(service.refundPayment({ payment_id: ctx.payment!.id, amount: 1 })).rejects.toMatchObject({
       type: MedusaError.Types.CONFLICT, message: expect.stringContaining("whose outcome is unknown"),
     })

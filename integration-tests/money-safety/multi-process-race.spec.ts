@@ -106,14 +106,25 @@ describe("several processes on one database", () => {
     expect(Number(money.refunded)).toBeLessThanOrEqual(Number(money.captured))
     expect([money.unsettled_captures, money.unsettled_refunds]).toEqual([0, 0])
 
-    // Each effect once: one row per key, and only keys whose request some
-    // process was told succeeded.
+    // Each effect once: one movement per key, and only keys whose request some
+    // process was told succeeded. (The key lives on the movement; the capture
+    // and refund rows Medusa reads are exactly the succeeded movements.)
     for (const [table, method] of [["capture", "capturePayment"], ["refund", "refundPayment"]] as const) {
-      const rows = await sql<{ idempotency_key: string | null; amount: string }>(
+      const movements = await sql<{ id: string; idempotency_key: string | null; amount: string; status: string }>(
         url,
-        `SELECT idempotency_key, raw_amount->>'value' AS amount FROM ${table} WHERE payment_id = $1 AND deleted_at IS NULL`,
+        `SELECT id, idempotency_key, raw_amount->>'value' AS amount, status FROM payment_movement
+          WHERE payment_id = $1 AND kind = $2 AND deleted_at IS NULL ORDER BY id`,
+        [paymentId, table]
+      )
+      // The scripted provider refuses nothing: every movement reserved succeeded.
+      expect(movements.filter((m) => m.status !== "succeeded")).toEqual([])
+      const settledRows = await sql<{ id: string; amount: string }>(
+        url,
+        `SELECT id, raw_amount->>'value' AS amount FROM ${table} WHERE payment_id = $1 AND deleted_at IS NULL ORDER BY id`,
         [paymentId]
       )
+      expect(settledRows).toEqual(movements.map((m) => ({ id: m.id, amount: m.amount })))
+      const rows = movements
       const keyed = rows.filter((r) => r.idempotency_key !== null)
       expect(new Set(keyed.map((r) => r.idempotency_key)).size).toBe(keyed.length)
       const succeeded = calls.filter((c) => c.method === method && c.result.ok)
@@ -133,5 +144,33 @@ describe("several processes on one database", () => {
       status: Number(money.captured) >= 100 ? "completed" : "partially_captured",
     })
     await expectInvariants(url, service, collection.id)
+  })
+
+  it("never both captures and cancels a payment when a capture and a cancel race from two processes", async () => {
+    // Found by reading lockPayment: a cancel that waited for the capture's lock read the payment's movements as of
+    // before the wait, missed the capture just reserved, and voided an authorization being captured.
+    const outcomes: string[] = []
+    for (let round = 0; round < 30; round++) {
+      const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 10 })
+      const session = await service.createPaymentSession(collection.id, {
+        provider_id: SCRIPTED, currency_code: "usd", amount: 10, data: { script: { capture: "slow" } },
+      })
+      const payment = (await service.authorizePaymentSession(session.id, {}))!
+      const [capture, cancel] = await Promise.all([
+        workers[round % WORKERS].call("capturePayment", { payment_id: payment.id, amount: 4 }),
+        workers[(round + 1) % WORKERS].call("cancelPayment", payment.id),
+      ])
+      const outcome = (r: WorkerResult) => (r.ok ? "ok" : r.error.type)
+      const money = await paymentMoney(url, payment.id)
+      const state = `capture ${outcome(capture)}, cancel ${outcome(cancel)}: captured ${Number(money.captured)}, ${money.canceled_at ? "canceled" : "not canceled"}`
+      outcomes.push(state)
+      // One of them wins; the other is refused and leaves no trace.
+      expect([
+        "capture ok, cancel not_allowed: captured 4, not canceled",
+        "capture invalid_data, cancel ok: captured 0, canceled",
+      ]).toContain(state)
+      await expectInvariants(url, service, collection.id)
+    }
+    expect(outcomes.length).toBe(30)
   })
 })

@@ -138,14 +138,17 @@ class Model {
       const fingerprint = `${s}:${amount ?? "rest"}`
       const claim = this.claim("capture", key, fingerprint)
       if (claim !== "new") return claim === "conflict" ? CONFLICT : "ok"
+      // Fully captured: a capture of the same money has nothing to do.
       if (this.captured[s] >= spec.amount) {
         this.bind("capture", key, fingerprint)
         return "ok"
       }
+      // As Medusa's module: no amount asks for the payment's whole amount — more than is left after a partial capture.
       const left = spec.amount - this.captured[s]
-      if ((amount ?? left) > left) return INVALID_DATA
+      const requested = amount ?? spec.amount
+      if (requested > left) return INVALID_DATA
       if (spec.captureThrows) return UNEXPECTED_STATE
-      this.captured[s] += amount ?? left
+      this.captured[s] += requested
       this.bind("capture", key, fingerprint)
       return "ok"
     }
@@ -153,10 +156,12 @@ class Model {
       const fingerprint = `${s}:${op.amount ?? "rest"}`
       const claim = this.claim("refund", op.key, fingerprint)
       if (claim !== "new") return claim === "conflict" ? CONFLICT : "ok"
+      // No amount asks for the payment's whole amount too: refundable only when all of it is captured and none refunded.
       const refundable = this.captured[s] - this.refunded[s]
-      if (refundable <= 0 || (op.amount ?? refundable) > refundable) return INVALID_DATA
+      const requested = op.amount ?? spec.amount
+      if (refundable <= 0 || requested > refundable) return INVALID_DATA
       if (spec.refundThrows) return UNEXPECTED_STATE
-      this.refunded[s] += op.amount ?? refundable
+      this.refunded[s] += requested
       this.bind("refund", op.key, fingerprint)
       return "ok"
     }
@@ -284,6 +289,9 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
             expect({ history, s, captured: minor(money.captured, exponent), refunded: minor(money.refunded, exponent), canceled: !!money.canceled_at })
               .toEqual({ history, s, captured: model.captured[s], refunded: model.refunded[s], canceled: model.canceled[s] })
             expect([money.unsettled_captures, money.unsettled_refunds]).toEqual([0, 0])
+            // Nothing open: what counts against the bounds is what settled, and the rows are the succeeded movements.
+            expect([money.captured_total, money.refunded_total, money.settled_captured, money.settled_refunded].map((v) => minor(v, exponent)))
+              .toEqual([model.captured[s], model.refunded[s], model.captured[s], model.refunded[s]])
           }
           const [stored] = await sql(
             url(),
@@ -319,6 +327,10 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
       await expect(capture()).rejects.toMatchObject({ type: MedusaError.Types.UNEXPECTED_STATE })
       expect(callsTo("capturePayment")).toHaveLength(2)
       expect(await sql(url(), `SELECT count(*)::int AS n FROM capture WHERE payment_id = $1`, [id])).toEqual([{ n: 0 }])
+      // Two attempts, both refused: two movements kept as refused history, neither a capture row.
+      expect(await sql(url(), `SELECT status FROM payment_movement WHERE payment_id = $1 AND kind = 'capture'`, [id])).toEqual([
+        { status: "refused" }, { status: "refused" },
+      ])
     })
 
     it("a refund the provider refused, retried with the same key, is tried again", async () => {
@@ -328,6 +340,10 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
       await expect(refund()).rejects.toMatchObject({ type: MedusaError.Types.UNEXPECTED_STATE })
       await expect(refund()).rejects.toMatchObject({ type: MedusaError.Types.UNEXPECTED_STATE })
       expect(callsTo("refundPayment")).toHaveLength(2)
+      expect(await sql(url(), `SELECT count(*)::int AS n FROM refund WHERE payment_id = $1`, [id])).toEqual([{ n: 0 }])
+      expect(await sql(url(), `SELECT status FROM payment_movement WHERE payment_id = $1 AND kind = 'refund'`, [id])).toEqual([
+        { status: "refused" }, { status: "refused" },
+      ])
     })
 
     it("a cancel the provider refused, retried with the same key, is tried again — the payment is not reported canceled", async () => {
@@ -337,6 +353,27 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
       await expect(cancel()).rejects.toMatchObject({ type: MedusaError.Types.UNEXPECTED_STATE })
       expect(callsTo("cancelPayment")).toHaveLength(2)
       expect((await service.retrievePayment(id)).canceled_at).toBeNull()
+      expect(await sql(url(), `SELECT status FROM payment_movement WHERE payment_id = $1 AND kind = 'cancel'`, [id])).toEqual([
+        { status: "refused" }, { status: "refused" },
+      ])
+    })
+
+    it("copies of a keyed cancel the provider refuses, sent at once, never report a cancel that did not happen", async () => {
+      // Found as a burst of three: the copies that waited for the first one's lock read the payment's movements
+      // as of before the wait, missed its cancel in flight, took their key as a replay and answered ok.
+      for (let round = 0; round < 5; round++) {
+        const { id } = await payment({ cancel: "throw" })
+        const cancel = () =>
+          service.cancelPayment({ payment_id: id, idempotency_key: `cancel-burst-${round}` } as any).then(
+            () => "ok",
+            (error) => (error?.type === MedusaError.Types.CONFLICT && /still in progress/.test(error.message) ? "in flight" : error?.type)
+          )
+        const outcomes = await Promise.all([cancel(), cancel(), cancel()])
+        expect({ round, outcomes: outcomes.map((o) => o === MedusaError.Types.UNEXPECTED_STATE || o === "in flight") })
+          .toEqual({ round, outcomes: [true, true, true] })
+        expect((await service.retrievePayment(id)).canceled_at).toBeNull()
+        expect(await sql(url(), `SELECT count(*)::int AS n FROM payment_movement WHERE payment_id = $1 AND kind = 'cancel' AND status <> 'refused'`, [id])).toEqual([{ n: 0 }])
+      }
     })
   })
 }, defaultModuleOptions, "payment_plus_money_safety_property")

@@ -114,8 +114,26 @@ describe("webhook and synchronous answer for the same fact", () => {
     return undefined
   }
 
-  const captures = (paymentId: string) =>
-    sql(url, `SELECT raw_amount->>'value' AS amount, status FROM capture WHERE payment_id = $1 AND deleted_at IS NULL`, [paymentId])
+  /**
+   * The payment's captures: each capture movement with its status, and whether Medusa's capture row exists for
+   * it (a row is written only once the movement succeeded). No capture row may exist without its movement.
+   */
+  const captures = async (paymentId: string) => {
+    const orphans = await sql(
+      url,
+      `SELECT c.id FROM capture c WHERE c.payment_id = $1 AND c.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM payment_movement m WHERE m.id = c.id AND m.kind = 'capture')`,
+      [paymentId]
+    )
+    expect(orphans).toEqual([])
+    return await sql(
+      url,
+      `SELECT m.raw_amount->>'value' AS amount, m.status,
+              EXISTS (SELECT 1 FROM capture c WHERE c.id = m.id AND c.deleted_at IS NULL AND c.raw_amount = m.raw_amount) AS row
+         FROM payment_movement m WHERE m.payment_id = $1 AND m.kind = 'capture' AND m.deleted_at IS NULL ORDER BY m.created_at, m.id`,
+      [paymentId]
+    )
+  }
   const intent = (id: string) => local.app.store.paymentIntents.get(id) as Stripe.PaymentIntent
   const stripeCaptures = (id: string) => local.events("payment_intent.succeeded").filter((e) => (e.data.object as { id: string }).id === id)
   const ledgerSize = async (collectionId: string) =>
@@ -127,7 +145,7 @@ describe("webhook and synchronous answer for the same fact", () => {
       const payment = (await service.authorizePaymentSession(s.id, {}))!
       const fromWebhook = await processWebhook(AUTO_CAPTURE, await delivery("payment_intent.succeeded", id))
       expect(fromWebhook!.id).toBe(payment.id)
-      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded" }])
+      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded", row: true }])
       expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ status: "completed", captured_amount: 49.9 })
       expect(stripeCaptures(id)).toHaveLength(1)
       await expectInvariants(url, service, collection.id)
@@ -143,7 +161,7 @@ describe("webhook and synchronous answer for the same fact", () => {
       const fromStorefront = await storefront
       expect(fromStorefront!.id).toBe(fromWebhook!.id)
       expect(await service.listPayments({ payment_session_id: s.id })).toHaveLength(1)
-      expect(await captures(fromWebhook!.id)).toEqual([{ amount: "49.9", status: "succeeded" }])
+      expect(await captures(fromWebhook!.id)).toEqual([{ amount: "49.9", status: "succeeded", row: true }])
       expect(local.events("payment_intent.succeeded").filter((e) => (e.data.object as { id: string }).id === id)).toHaveLength(1)
       await expectInvariants(url, service, collection.id)
     })
@@ -157,7 +175,7 @@ describe("webhook and synchronous answer for the same fact", () => {
       const second = await processWebhook(AUTO_CAPTURE, succeeded)
       const storefront = await service.authorizePaymentSession(s.id, {})
       expect(new Set([first!.id, second!.id, storefront!.id]).size).toBe(1)
-      expect(await captures(first!.id)).toEqual([{ amount: "49.9", status: "succeeded" }])
+      expect(await captures(first!.id)).toEqual([{ amount: "49.9", status: "succeeded", row: true }])
       await expectInvariants(url, service, collection.id)
     })
   })
@@ -174,11 +192,12 @@ describe("webhook and synchronous answer for the same fact", () => {
       local.addFault({ match: "POST /v1/payment_intents/*/capture", phase: "after", action: "delay", delay_ms: 700 })
       const admin = service.capturePayment({ payment_id: payment.id })
       const succeeded = await delivery("payment_intent.succeeded", id)
-      expect((await captures(payment.id)).map((c) => c.status)).toEqual(["pending"])
+      // reserved and counted, not yet a capture row
+      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "pending", row: false }])
       const fromWebhook = await processWebhook(MANUAL_CAPTURE, succeeded)
       expect(fromWebhook!.id).toBe(payment.id)
       await admin
-      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded" }])
+      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded", row: true }])
       expect(intent(id)).toMatchObject({ status: "succeeded", amount_received: 4990 })
       expect(stripeCaptures(id)).toHaveLength(1)
       await expectInvariants(url, service, collection.id)
@@ -190,7 +209,7 @@ describe("webhook and synchronous answer for the same fact", () => {
       const succeeded = await delivery("payment_intent.succeeded", id)
       await processWebhook(MANUAL_CAPTURE, succeeded)
       await processWebhook(MANUAL_CAPTURE, succeeded)
-      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded" }])
+      expect(await captures(payment.id)).toEqual([{ amount: "49.9", status: "succeeded", row: true }])
       await expectInvariants(url, service, collection.id)
     })
 

@@ -61,9 +61,13 @@ export class Migration20261121133802 extends Migration {
     this.addSql(`alter table if exists "payment" drop constraint if exists "payment_payment_collection_id_foreign";`);
     this.addSql(`alter table if exists "payment" add constraint "payment_payment_collection_id_foreign" foreign key ("payment_collection_id") references "payment_collection" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table if exists "payment" drop constraint if exists "payment_payment_session_id_foreign";`);
-    // Amended (upgrade fix): `not valid`, because @medusajs/payment hard-deletes an authorized session
-    // and leaves its Payment pointing at nothing; new rows are still checked.
-    this.addSql(`alter table if exists "payment" add constraint "payment_payment_session_id_foreign" foreign key ("payment_session_id") references "payment_session" ("id") on update cascade not valid;`);
+    // Amended (upgrade fix): @medusajs/payment hard-deletes an authorized session and leaves its Payment
+    // pointing at nothing (it has no such key); on such a database the key is not added, as in Medusa's schema.
+    this.addSql(`do $$ begin
+      if not exists (select 1 from "payment" p where not exists (select 1 from "payment_session" s where s."id" = p."payment_session_id")) then
+        alter table if exists "payment" add constraint "payment_payment_session_id_foreign" foreign key ("payment_session_id") references "payment_session" ("id") on update cascade;
+      end if;
+    end $$;`);
 
     this.addSql(`alter table if exists "capture" drop constraint if exists "capture_payment_id_foreign";`);
     this.addSql(`alter table if exists "capture" add constraint "capture_payment_id_foreign" foreign key ("payment_id") references "payment" ("id") on update cascade on delete cascade;`);

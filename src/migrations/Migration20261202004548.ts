@@ -18,7 +18,7 @@ export class Migration20261202004548 extends Migration {
     this.addSql(`create table if not exists "payment_movement" ("id" text not null, "kind" text check ("kind" in ('capture', 'refund', 'cancel')) not null, "payment_id" text not null, "amount" numeric not null, "status" text check ("status" in ('pending', 'succeeded', 'unknown', 'refused')) not null default 'pending', "idempotency_key" text null, "created_by" text null, "note" text null, "refund_reason_id" text null, "metadata" jsonb null, "settled_at" timestamptz null, "raw_amount" jsonb not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null, constraint "payment_movement_pkey" primary key ("id"));`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_payment_movement_deleted_at" ON "payment_movement" ("deleted_at") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_payment_movement_payment_id" ON "payment_movement" ("payment_id") WHERE deleted_at IS NULL;`);
-    this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS "IDX_payment_movement_payment_id_kind_idempotency_key_unique" ON "payment_movement" ("payment_id", "kind", "idempotency_key") WHERE deleted_at IS NULL AND idempotency_key IS NOT NULL;`);
+    this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS "IDX_payment_movement_payment_id_kind_idempotency_key_unique" ON "payment_movement" ("payment_id", "kind", "idempotency_key") WHERE deleted_at IS NULL AND idempotency_key IS NOT NULL AND status <> 'refused';`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_payment_movement_open" ON "payment_movement" ("status", "updated_at") WHERE deleted_at IS NULL AND status IN ('pending', 'unknown');`);
     // The old books: triggers on capture/refund and the hidden columns' keepers, and functions whose signature changes
     this.addSql(`drop trigger if exists "capture_books" on "capture";`);
@@ -104,12 +104,16 @@ select 'pcan_' || p."id", 'cancel', p."id", 0, '{"value":"0","precision":20}'::j
  group by p."payment_collection_id";`);
     this.addSql(`delete from "capture" c using "payment_movement" m where m."id" = c."id" and m."status" in ('pending', 'unknown');`);
     this.addSql(`delete from "refund" r using "payment_movement" m where m."id" = r."id" and m."status" in ('pending', 'unknown');`);
-    this.addSql(`select payment_collection_apply(c."id", 0, 0, 0, true)
-  from "payment_collection" c
- where c."deleted_at" is null
-   and c."status"::text is distinct from payment_collection_next_status(c."status"::text, (c."raw_amount"->>'value')::numeric,
+    this.addSql(`update "payment_collection" c
+   set "status" = payment_collection_status(c."status"::text, (c."raw_amount"->>'value')::numeric,
          coalesce((c."raw_authorized_amount"->>'value')::numeric, 0), coalesce((c."raw_captured_amount"->>'value')::numeric, 0),
-         payment_currency_exponent(c."currency_code"), c."id");`);
+         1, payment_currency_exponent(c."currency_code")),
+       "updated_at" = now()
+ where c."deleted_at" is null
+   and coalesce((c."raw_captured_amount"->>'value')::numeric, 0) > 0
+   and c."status"::text is distinct from payment_collection_status(c."status"::text, (c."raw_amount"->>'value')::numeric,
+         coalesce((c."raw_authorized_amount"->>'value')::numeric, 0), coalesce((c."raw_captured_amount"->>'value')::numeric, 0),
+         1, payment_currency_exponent(c."currency_code"));`);
     this.addSql(`drop index if exists "IDX_capture_payment_id_idempotency_key_unique";`);
     this.addSql(`alter table if exists "capture" drop column if exists "idempotency_key", drop column if exists "status";`);
     this.addSql(`drop index if exists "IDX_refund_payment_id_idempotency_key_unique";`);

@@ -31,10 +31,11 @@ const PaymentMovement = model
   .indexes([
     { name: "IDX_payment_movement_payment_id", on: ["payment_id"] },
     {
+      // A refused movement frees its key: the caller's retry is a new attempt.
       name: "IDX_payment_movement_payment_id_kind_idempotency_key_unique",
       on: ["payment_id", "kind", "idempotency_key"],
       unique: true,
-      where: "deleted_at IS NULL AND idempotency_key IS NOT NULL",
+      where: "deleted_at IS NULL AND idempotency_key IS NOT NULL AND status <> 'refused'",
     },
     {
       // Reconciliation's scan: only open movements are in it.

@@ -50,7 +50,9 @@ export function findDiscrepancies(rows: LedgerFigures[]): LedgerDiscrepancy[] {
 
     if (row.subject === "payment") {
       // Open movements count against the bounds as if they had succeeded.
-      const captured = MathBN.add(row.parts_captured, row.open_captured ?? 0)
+      // Rounded to the currency, as Medusa's module compares them: a store upgraded from it may hold a
+      // capture of an unrounded tax total (10.814175 captured of 10.814175 authorized, bound 10.81).
+      const captured = MathBN.convert(MathBN.add(row.parts_captured, row.open_captured ?? 0), row.exponent ?? 20)
       const refunded = MathBN.add(row.parts_refunded, row.open_refunded ?? 0)
       const settledCaptured = MathBN.convert(row.parts_captured)
       const bound = MathBN.convert(row.amount, row.exponent ?? 20)

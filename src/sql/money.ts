@@ -90,6 +90,9 @@ export async function lockPayment(
   sharedContext: Context
 ): Promise<LockedPayment> {
   await execute(sharedContext, `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`)
+  // The lock first, in a statement of its own: the next one's snapshot is then taken after any competing
+  // writer committed (a sub-select in the locking statement would read movements as of before the wait).
+  await execute(sharedContext, `SELECT 1 FROM payment WHERE id = ? FOR UPDATE`, [paymentId])
   const movements = (filter: string) =>
     `(SELECT coalesce(sum(m.amount), 0) FROM payment_movement m WHERE m.payment_id = p.id AND m.deleted_at IS NULL AND ${filter})`
   const [row] = await execute<LockedPayment>(
@@ -404,7 +407,9 @@ export async function ledgerFigures(
          SELECT
            ${total(value("c.raw_amount"), "capture c JOIN payment p ON p.id = c.payment_id WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL AND p.payment_collection_id = s.id")} AS captured,
            ${total(value("r.raw_amount"), "refund r JOIN payment p ON p.id = r.payment_id WHERE r.deleted_at IS NULL AND p.deleted_at IS NULL AND p.payment_collection_id = s.id")} AS refunded,
-           ${total(value("ps.raw_amount"), "payment_session ps WHERE ps.deleted_at IS NULL AND ps.payment_collection_id = s.id AND ps.status = 'authorized'")} AS authorized,
+           (${total(value("ps.raw_amount"), "payment_session ps WHERE ps.deleted_at IS NULL AND ps.payment_collection_id = s.id AND ps.status = 'authorized'")}
+            -- a payment whose session @medusajs/payment deleted (a store upgraded from it) still holds its authorization
+            + ${total(value("op.raw_amount"), "payment op WHERE op.payment_collection_id = s.id AND op.deleted_at IS NULL AND op.canceled_at IS NULL AND NOT EXISTS (SELECT 1 FROM payment_session os WHERE os.id = op.payment_session_id)")}) AS authorized,
            (SELECT count(*) FROM payment_session ps WHERE ps.deleted_at IS NULL AND ps.payment_collection_id = s.id) AS sessions
        ) parts
       ORDER BY 3, 1, 2`,
