@@ -105,6 +105,7 @@ const AMOUNT_SENT = /^\d+(\.\d+)?$/
 
 type ProviderService = Pick<
   PaymentProviderService,
+  | "retrieveProvider"
   | "createSession"
   | "updateSession"
   | "deleteSession"
@@ -135,6 +136,11 @@ export class ProviderGateway {
     private readonly providers: ProviderService,
     private readonly timeoutMs: number
   ) {}
+
+  /** The provider registered under this key; NOT_FOUND, in Medusa's words, otherwise. */
+  retrieveProvider(providerId: string) {
+    return this.providers.retrieveProvider(providerId)
+  }
 
   initiatePayment(providerId: string, input: Parameters<ProviderService["createSession"]>[1]) {
     return this.checked(providerId, "initiatePayment", this.providers.createSession(providerId, input))

@@ -32,14 +32,11 @@ import {
   WebhookActionResult,
 } from "@medusajs/framework/types"
 import {
-  CommonEvents,
   EmitEvents,
   InjectManager,
   InjectTransactionManager,
-  isString,
   MedusaContext,
   MedusaService,
-  PaymentSessionStatus,
 } from "@medusajs/framework/utils"
 import {
   AccountHolder,
@@ -51,12 +48,7 @@ import {
   RefundReason,
 } from "../models"
 import { joinerConfig } from "../joiner-config"
-import { recomputeCollection } from "../sql/money"
-import { findCollectionCurrency, insertCollections, insertSession } from "../sql/hot-path"
-import { newId, rowToDto } from "../sql/rows"
-import { parseNonNegativeAmount, roundToCurrency, storedAmount } from "../utils/amount"
-import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
-import { invalidData, notAllowed, notFound, requireString } from "../utils/errors"
+import { invalidData, requireString } from "../utils/errors"
 import { ProviderGateway, providerTimeoutOption } from "../providers/gateway"
 import { Authorization } from "../money/authorize"
 import { Cancellation } from "../money/cancel"
@@ -65,6 +57,8 @@ import { CaptureInput, MoneyMovements, RefundInput } from "../money/movements"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import { ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
+import { PaymentSessions } from "../money/sessions"
+import { PaymentCollections } from "./payment-collections"
 import PaymentProviderService from "./payment-provider"
 
 type InjectedDependencies = {
@@ -81,7 +75,6 @@ type InjectedDependencies = {
 
 export type { ReconciliationReport } from "../money/reconcile"
 
-const COLLECTION_FIELDS = ["currency_code", "amount", "status", "metadata"] as const
 const PAYMENT_FIELDS = ["id", "data", "metadata"] as const
 
 export default class PaymentModuleService
@@ -122,6 +115,8 @@ export default class PaymentModuleService
   protected readonly authorization_: Authorization
   protected readonly ledgerAudit_: LedgerAudit
   protected readonly accountHolders_: AccountHolders
+  protected readonly sessions_: PaymentSessions
+  protected readonly collections_: PaymentCollections
 
   constructor(
     {
@@ -167,6 +162,8 @@ export default class PaymentModuleService
     this.authorization_ = new Authorization(parts, this.movements_)
     this.ledgerAudit_ = new LedgerAudit(parts)
     this.accountHolders_ = new AccountHolders(parts)
+    this.sessions_ = new PaymentSessions(parts)
+    this.collections_ = new PaymentCollections(parts, paymentCollectionService)
   }
 
   __joinerConfig(): ModuleJoinerConfig {
@@ -212,21 +209,7 @@ export default class PaymentModuleService
     data: CreatePaymentCollectionDTO | CreatePaymentCollectionDTO[],
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
-    const input = (Array.isArray(data) ? data : [data]).map((item) => {
-      const valid = this.validCollectionInput(item, true)
-      return {
-        id: newId(PaymentCollection),
-        currency_code: valid.currency_code,
-        amount: parseNonNegativeAmount(valid.amount, "payment collection amount").toFixed(),
-        metadata: valid.metadata ?? null,
-      }
-    })
-    const rows = new Map((await insertCollections(input, sharedContext)).map((row) => [row.id, row]))
-    const collections = input.map((item) =>
-      rowToDto<PaymentCollectionDTO>(PaymentCollection, rows.get(item.id)!, { fresh: true })
-    )
-    this.recordEvents(CommonEvents.CREATED, "payment_collection", collections, sharedContext)
-    return Array.isArray(data) ? collections : collections[0]
+    return await this.collections_.create(data, sharedContext)
   }
 
   // @ts-ignore overrides the generated CRUD method with Medusa's wider signature
@@ -250,34 +233,7 @@ export default class PaymentModuleService
     data: PaymentCollectionUpdatableFields,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
-    const update = this.validCollectionInput(data, false)
-    let ids: string[]
-    if (isString(idOrSelector)) {
-      ids = [idOrSelector]
-    } else {
-      const matches = await this.paymentCollectionService_.list(
-        idOrSelector,
-        { select: ["id"] },
-        sharedContext
-      )
-      ids = matches.map((c) => c.id)
-    }
-    const updated = await this.updatePaymentCollections_(
-      ids.map((id) => ({ id, ...update })),
-      sharedContext
-    )
-    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(updated)
-    // As Medusa's module: one collection (the first) whatever the selector matched.
-    return serialized[0]
-  }
-
-  @InjectTransactionManager()
-  protected async updatePaymentCollections_(
-    data: (PaymentCollectionUpdatableFields & { id: string })[],
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    if (!data.length) return []
-    return await this.paymentCollectionService_.update(data, sharedContext)
+    return await this.collections_.update(idOrSelector, data, sharedContext)
   }
 
   upsertPaymentCollections(
@@ -295,31 +251,7 @@ export default class PaymentModuleService
     data: UpsertPaymentCollectionDTO | UpsertPaymentCollectionDTO[],
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
-    const input = Array.isArray(data) ? data : [data]
-    const toUpdate = input
-      .filter((item) => item.id)
-      .map((item) => ({ ...this.validCollectionInput(item, false), id: item.id! }))
-    const toCreate = input
-      .filter((item) => !item.id)
-      .map((item) => this.validCollectionInput(item as CreatePaymentCollectionDTO, true))
-    const result = await this.upsertPaymentCollections_(toCreate, toUpdate, sharedContext)
-    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(result)
-    return Array.isArray(data) ? serialized : serialized[0]
-  }
-
-  @InjectTransactionManager()
-  protected async upsertPaymentCollections_(
-    toCreate: CreatePaymentCollectionDTO[],
-    toUpdate: (PaymentCollectionUpdatableFields & { id: string })[],
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    const created = toCreate.length
-      ? await this.paymentCollectionService_.create(toCreate, sharedContext)
-      : []
-    const updated = toUpdate.length
-      ? await this.paymentCollectionService_.update(toUpdate, sharedContext)
-      : []
-    return [...created, ...updated]
+    return await this.collections_.upsert(data, sharedContext)
   }
 
   /**
@@ -341,79 +273,7 @@ export default class PaymentModuleService
     paymentCollectionId: string | string[],
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentCollectionDTO | PaymentCollectionDTO[]> {
-    const ids = Array.isArray(paymentCollectionId) ? paymentCollectionId : [paymentCollectionId]
-    const collections = await this.completePaymentCollections_(ids, sharedContext)
-    const serialized = await this.baseRepository_.serialize<PaymentCollectionDTO[]>(collections)
-    this.recordEvents(CommonEvents.UPDATED, "payment_collection", serialized, sharedContext)
-    return Array.isArray(paymentCollectionId) ? serialized : serialized[0]
-  }
-
-  @InjectTransactionManager()
-  protected async completePaymentCollections_(
-    ids: string[],
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    for (const id of ids) {
-      await recomputeCollection(id, sharedContext)
-    }
-    const collections = await this.paymentCollectionService_.list(
-      { id: ids },
-      {},
-      sharedContext
-    )
-    const missing = ids.filter((id) => !collections.some((c) => c.id === id))
-    if (missing.length) {
-      // Medusa's words: its internal service's update names the first id it misses.
-      throw notFound(`PaymentCollection with id "${missing[0]}" not found`)
-    }
-    for (const collection of collections) {
-      const amount = roundToCurrency(storedAmount(collection.raw_amount, collection.amount), collection.currency_code)
-      const captured = roundToCurrency(
-        storedAmount(collection.raw_captured_amount, collection.captured_amount),
-        collection.currency_code
-      )
-      if (captured.lt(amount)) {
-        throw notAllowed(
-          `Payment collection ${collection.id} cannot be completed: ${captured.toFixed()} of ${amount.toFixed()} ${collection.currency_code} is captured.`
-        )
-      }
-    }
-    return await this.paymentCollectionService_.update(
-      collections.map((c) => ({ id: c.id, completed_at: c.completed_at ?? new Date() })),
-      sharedContext
-    )
-  }
-
-  private validCollectionInput<T extends Partial<CreatePaymentCollectionDTO>>(
-    input: T,
-    creating: boolean
-  ): T {
-    if (!input || typeof input !== "object") {
-      throw invalidData(`A payment collection must be an object, got ${JSON.stringify(input)}.`)
-    }
-    const result: Record<string, unknown> = { ...input }
-    if (creating) {
-      // Medusa's words for a missing field (the ORM's check), as an INVALID_DATA.
-      for (const field of ["currency_code", "amount"] as const) {
-        if (input[field] === undefined || input[field] === null) {
-          throw invalidData(`Value for PaymentCollection.${field} is required, '${input[field]}' found`)
-        }
-      }
-    }
-    if (creating || input.currency_code !== undefined) {
-      requireString(input.currency_code, "currency_code")
-      currencyExponent(input.currency_code!)
-      result.currency_code = normalizeCurrencyCode(input.currency_code!)
-    }
-    if (creating || input.amount !== undefined) {
-      parseNonNegativeAmount(input.amount, "payment collection amount")
-    }
-    for (const key of Object.keys(result)) {
-      if (!creating && key !== "id" && !(COLLECTION_FIELDS as readonly string[]).includes(key)) {
-        throw invalidData(`The field ${key} of a payment collection cannot be updated.`)
-      }
-    }
-    return result as T
+    return await this.collections_.complete(paymentCollectionId, sharedContext)
   }
 
   // ---------------------------------------------------------------------
@@ -432,53 +292,7 @@ export default class PaymentModuleService
     input: CreatePaymentSessionDTO,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentSessionDTO> {
-    requireString(paymentCollectionId, "payment collection id")
-    requireString(input?.provider_id, "provider_id")
-    const amount = parseNonNegativeAmount(input.amount, "payment session amount")
-    const collection = await findCollectionCurrency(paymentCollectionId, sharedContext)
-    if (!collection) {
-      // Medusa's words (the ORM refusing a session for a collection that does not exist).
-      throw notFound(`You tried to set relationship payment_collection_id: ${paymentCollectionId}, but such entity does not exist`)
-    }
-    const currencyCode = this.sameCurrency(input.currency_code, collection.currency_code, collection.id)
-    this.paymentProviderService_.retrieveProvider(input.provider_id)
-
-    const sessionId = newId(PaymentSession)
-    const providerSession = await this.providerGateway_.initiatePayment(input.provider_id, {
-        amount: amount.toFixed(),
-        currency_code: currencyCode,
-        context: { idempotency_key: sessionId, ...(input.context ?? {}) },
-        data: { ...(input.data ?? {}), session_id: sessionId },
-      }
-    )
-
-    try {
-      const row = await insertSession(
-        {
-          id: sessionId,
-          payment_collection_id: collection.id,
-          provider_id: input.provider_id,
-          amount: amount.toFixed(),
-          currency_code: currencyCode,
-          context: input.context ?? null,
-          data: { ...(input.data ?? {}), ...(providerSession?.data ?? {}) },
-          status: providerSession?.status ?? PaymentSessionStatus.PENDING,
-          metadata: input.metadata ?? null,
-        },
-        sharedContext
-      )
-      const session = rowToDto<PaymentSessionDTO>(PaymentSession, row, { fresh: true })
-      this.recordEvents(CommonEvents.CREATED, "payment_session", [session], sharedContext)
-      return session
-    } catch (error) {
-      // Release what the provider opened, with the data it gave us (Medusa
-      // passes the caller's input here, which the provider cannot use).
-      await this.providerGateway_.deletePayment(input.provider_id, {
-        data: providerSession?.data ?? {},
-        context: { idempotency_key: sessionId },
-      }).catch(() => undefined)
-      throw error
-    }
+    return await this.sessions_.create(paymentCollectionId, input, sharedContext)
   }
 
   @InjectManager()
@@ -487,63 +301,7 @@ export default class PaymentModuleService
     data: UpdatePaymentSessionDTO,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<PaymentSessionDTO> {
-    requireString(data?.id, "payment session id")
-    const session = await this.paymentSessionService_.retrieve(
-      data.id,
-      { select: ["id", "status", "data", "provider_id", "currency_code", "amount", "raw_amount", "payment_collection_id"], relations: ["payment"] },
-      sharedContext
-    )
-    const amount =
-      data.amount === undefined
-        ? storedAmount(session.raw_amount, session.amount)
-        : parseNonNegativeAmount(data.amount, "payment session amount")
-    const currencyCode =
-      data.currency_code === undefined
-        ? session.currency_code
-        : this.sameCurrency(data.currency_code, session.currency_code, session.payment_collection_id)
-    if (session.payment && !amount.eq(storedAmount(session.raw_amount, session.amount))) {
-      throw notAllowed(
-        `Payment session ${session.id} is already authorized; its amount cannot change. Create a new session instead.`
-      )
-    }
-    // Once a session is a Payment, its status follows the Payment (authorized,
-    // then canceled) and nothing else: not a caller, and not the provider,
-    // whose answer may come from stale session data — Stripe's would say
-    // "authorized" for a session canceled since.
-    if (session.payment && data.status !== undefined && data.status !== session.status) {
-      throw notAllowed(
-        `Payment session ${session.id} has a payment; its status (${session.status}) cannot be set to ${data.status}.`
-      )
-    }
-
-    const providerData = await this.providerGateway_.updatePayment(session.provider_id, {
-        data: { ...(session.data ?? {}), ...(data.data ?? {}) },
-        amount: amount.toFixed(),
-        currency_code: currencyCode,
-        context: { idempotency_key: session.id, ...(data.context ?? {}) },
-      }
-    )
-
-    const updated = await this.updatePaymentSession_(
-      {
-        id: session.id,
-        amount: amount.toFixed(),
-        currency_code: currencyCode,
-        data: providerData?.data ?? session.data,
-        status: session.payment ? session.status : data.status ?? providerData?.status ?? session.status,
-        ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
-      },
-      sharedContext
-    )
-    return await this.baseRepository_.serialize<PaymentSessionDTO>(updated)
-  }
-
-  @InjectTransactionManager()
-  protected async updatePaymentSession_(
-    data: Record<string, unknown>,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    return await this.paymentSessionService_.update(data, sharedContext)
+    return await this.sessions_.update(data, sharedContext)
   }
 
   @InjectManager()
@@ -552,40 +310,7 @@ export default class PaymentModuleService
     id: string,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<void> {
-    requireString(id, "payment session id")
-    const session = await this.paymentSessionService_.retrieve(
-      id,
-      { select: ["id", "data", "provider_id", "payment_collection_id"], relations: ["payment"] },
-      sharedContext
-    )
-    // An authorized session's money is managed through its Payment (capture,
-    // refund, cancel); deleting the session must not void it at the provider.
-    if (!session.payment) {
-      await this.providerGateway_.deletePayment(session.provider_id, {
-        data: session.data ?? {},
-        context: { idempotency_key: session.id },
-      })
-    }
-    await this.deletePaymentSession_(session.id, session.payment_collection_id, !!session.payment, sharedContext)
-  }
-
-  /**
-   * A session that became a Payment is soft-deleted: the Payment, its
-   * captures and refunds keep pointing at a real row (Medusa hard-deletes
-   * it and leaves the Payment dangling).
-   */
-  @InjectTransactionManager()
-  protected async deletePaymentSession_(
-    id: string,
-    collectionId: string,
-    hasPayment: boolean,
-    @MedusaContext() sharedContext: Context = {}
-  ) {
-    if (hasPayment) {
-      await this.paymentSessionService_.softDelete(id, sharedContext)
-    } else {
-      await this.paymentSessionService_.delete(id, sharedContext)
-    }
+    await this.sessions_.delete(id, sharedContext)
   }
 
   // ---------------------------------------------------------------------
@@ -885,18 +610,6 @@ export default class PaymentModuleService
   // ---------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------
-
-  private sameCurrency(requested: unknown, expected: string, collectionId: string): string {
-    requireString(requested, "currency_code")
-    currencyExponent(requested as string)
-    const normalized = normalizeCurrencyCode(requested as string)
-    if (normalized !== normalizeCurrencyCode(expected)) {
-      throw invalidData(
-        `Currency ${normalized} does not match the payment collection ${collectionId}, which is in ${expected}.`
-      )
-    }
-    return normalized
-  }
 
 }
 

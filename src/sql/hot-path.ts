@@ -1,7 +1,7 @@
 import { Context } from "@medusajs/framework/types"
 import { MathBN } from "@medusajs/framework/utils"
 import { LOCK_TIMEOUT } from "./money"
-import { inTransaction, run, statement } from "./statement"
+import { inTransaction, run, statement } from "./runner"
 
 /**
  * The statements of a checkout's money path: collection → session →

@@ -1,9 +1,9 @@
 import { Context } from "@medusajs/framework/types"
-import { SqlEntityManager } from "@medusajs/framework/mikro-orm/postgresql"
 import { currencyExponent } from "../utils/currency"
 import { IdempotencyRecord } from "../models"
 import { newId } from "./rows"
-import { notFound, unexpectedState } from "../utils/errors"
+import { notFound } from "../utils/errors"
+import { execute } from "./runner"
 
 /**
  * The statements that guard money live here, in SQL, because their
@@ -11,8 +11,9 @@ import { notFound, unexpectedState } from "../utils/errors"
  * snapshot — not on what the ORM happens to have cached.
  *
  * Every function must run inside the transaction of the `@InjectTransactionManager`
- * method that calls it: the row locks they take are held until that
- * transaction ends, and never while a provider is being called.
+ * method that calls it (`execute` refuses otherwise): the row locks they take
+ * are held until that transaction ends, and never while a provider is being
+ * called.
  */
 
 /** How long a money movement waits for a competing one before giving up. */
@@ -39,43 +40,6 @@ export type LockedPayment = {
   /** the cancel movement still waiting for the provider, if any */
   open_cancel_id: string | null
   deleted_at: Date | null
-}
-
-function transactionManager(sharedContext: Context): SqlEntityManager {
-  const manager = sharedContext.transactionManager as SqlEntityManager | undefined
-  if (!manager?.getTransactionContext?.()) {
-    throw unexpectedState(
-      "A money movement must run inside a database transaction so that its row locks serialize competing calls."
-    )
-  }
-  return manager
-}
-
-/**
- * Runs one statement on the transaction's own connection. Parameters are
- * positional (`?`) or named (`:name`, for statements that repeat a value).
- */
-export async function execute<T = Record<string, unknown>>(
-  sharedContext: Context,
-  sql: string,
-  params: unknown[] | Record<string, unknown> = []
-): Promise<T[]> {
-  const manager = transactionManager(sharedContext)
-  // The ORM writes lazily; raw SQL must see what it was asked to write in
-  // this transaction (a capture row created a line earlier, for instance).
-  await manager.flush()
-  const [text, values] = Array.isArray(params) ? [sql, params] : bindNamed(sql, params)
-  return (await manager.execute(text, values as any[], "all")) as T[]
-}
-
-function bindNamed(sql: string, params: Record<string, unknown>): [string, unknown[]] {
-  const values: unknown[] = []
-  const text = sql.replace(/(?<!:):([a-z_]+)\b/g, (match, name: string) => {
-    if (!(name in params)) return match
-    values.push(params[name])
-    return "?"
-  })
-  return [text, values]
 }
 
 /**

@@ -3,6 +3,17 @@ import { SqlEntityManager } from "@medusajs/framework/mikro-orm/postgresql"
 import { unexpectedState } from "../utils/errors"
 
 /**
+ * The one way the module sends hand-written SQL to PostgreSQL. Two entry
+ * points, and the signature says which a caller needs:
+ * - `run(context, statement, values)`: a named statement of the checkout
+ *   path, on the caller's transaction when there is one, else in autocommit
+ *   (the statement is its own transaction);
+ * - `execute(context, sql, params)`: a statement that must run inside the
+ *   transaction of an `@InjectTransactionManager` method (its row locks must
+ *   outlive it); it refuses a context without one.
+ */
+
+/**
  * A statement of the hot path: named, so that PostgreSQL parses and plans it
  * once per connection, then only binds and executes it.
  */
@@ -58,4 +69,41 @@ async function knexOf(sharedContext: Context): Promise<KnexLike> {
     throw unexpectedState("A payment module statement needs the module's entity manager in its context (@InjectManager).")
   }
   return manager.getKnex() as unknown as KnexLike
+}
+
+function transactionManager(sharedContext: Context): SqlEntityManager {
+  const manager = sharedContext.transactionManager as SqlEntityManager | undefined
+  if (!manager?.getTransactionContext?.()) {
+    throw unexpectedState(
+      "A money movement must run inside a database transaction so that its row locks serialize competing calls."
+    )
+  }
+  return manager
+}
+
+/**
+ * Runs one statement on the transaction's own connection. Parameters are
+ * positional (`?`) or named (`:name`, for statements that repeat a value).
+ */
+export async function execute<T = Record<string, unknown>>(
+  sharedContext: Context,
+  sql: string,
+  params: unknown[] | Record<string, unknown> = []
+): Promise<T[]> {
+  const manager = transactionManager(sharedContext)
+  // The ORM writes lazily; raw SQL must see what it was asked to write in
+  // this transaction (a capture row created a line earlier, for instance).
+  await manager.flush()
+  const [text, values] = Array.isArray(params) ? [sql, params] : bindNamed(sql, params)
+  return (await manager.execute(text, values as any[], "all")) as T[]
+}
+
+function bindNamed(sql: string, params: Record<string, unknown>): [string, unknown[]] {
+  const values: unknown[] = []
+  const text = sql.replace(/(?<!:):([a-z_]+)\b/g, (match, name: string) => {
+    if (!(name in params)) return match
+    values.push(params[name])
+    return "?"
+  })
+  return [text, values]
 }
