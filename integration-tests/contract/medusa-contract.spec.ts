@@ -444,9 +444,28 @@ interface Recorded {
 const recorded: Record<Target, Recorded[]> = { medusa: [], ours: [] }
 const bootErrors: Partial<Record<Target, string>> = {}
 
+/** What code that extends or spies on the module reaches besides its public methods. */
+const structure: Partial<Record<Target, { services: string[]; providerServiceMethods: string[] }>> = {}
+
+function methodNames(object: object): string[] {
+  const names = new Set<string>()
+  for (let proto = Object.getPrototypeOf(object); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== "constructor" && typeof (object as any)[name] === "function") names.add(name)
+    }
+  }
+  return [...names].sort()
+}
+
 async function runAll(target: Target) {
   const events: any[] = []
   const module = await loadPaymentModule(target, "payment_contract", (batch) => events.push(...batch))
+  const service = module.service as any
+  structure[target] = {
+    // the module's internal services, by the names Medusa's module gives them
+    services: Object.keys(service).filter((key) => /Service_$|^baseRepository_$/.test(key)).sort(),
+    providerServiceMethods: methodNames(service.paymentProviderService_),
+  }
   try {
     const normalizer = new Normalizer()
     const ctx: Ctx = {}
@@ -601,6 +620,23 @@ describe("contract with @medusajs/payment 2.21.2 (same calls, same answers)", ()
     expect(bootErrors).toEqual({})
     expect(recorded.medusa).toHaveLength(steps.length)
     expect(recorded.ours).toHaveLength(steps.length)
+  })
+
+  it("the same linkable entities and keys as Medusa's module (its own records are not linkable)", () => {
+    const medusa = require("@medusajs/payment").default
+    const ours = require("../../src").default
+    expect(Object.keys(ours.linkable)).toEqual(Object.keys(medusa.linkable))
+    expect(JSON.stringify(ours.linkable)).toBe(JSON.stringify(medusa.linkable))
+    expect(ours.service.prototype.__joinerConfig().linkableKeys).toEqual(medusa.service.prototype.__joinerConfig().linkableKeys)
+  })
+
+  it("Medusa's internal service names, and every method of Medusa's provider service", () => {
+    expect(structure.medusa!.services).toEqual(expect.arrayContaining(["paymentProviderService_", "paymentSessionService_", "paymentService_"]))
+    expect(structure.ours?.services).toEqual(expect.arrayContaining(structure.medusa!.services))
+    expect(structure.medusa!.providerServiceMethods).toEqual(
+      expect.arrayContaining(["authorizePayment", "capturePayment", "createSession", "getStatus", "refundPayment", "updateSession"])
+    )
+    expect(structure.ours?.providerServiceMethods).toEqual(expect.arrayContaining(structure.medusa!.providerServiceMethods))
   })
 
   it("every KNOWN_DIFFERENCES entry names a call this suite makes", () => {
