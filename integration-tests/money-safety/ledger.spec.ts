@@ -185,6 +185,49 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
       expect(found.find((d) => d.check === "status")!.figures).toEqual({ stored: "partially_captured", expected: "authorized" })
     })
 
+    /** A capture reserved as the module does before calling the provider, and left open. */
+    async function openCapture(paymentId: string, id: string, amount: number) {
+      await sql(
+        url(),
+        `SELECT verdict FROM payment_reserve_movement('capture', $1, $2, $3, 'pending', null, null, null, null, null, 60000, '5s')`,
+        [paymentId, id, amount]
+      )
+    }
+
+    it("detects an open movement whose status was rewritten with its triggers disabled (the ledger says otherwise)", async () => {
+      const { collection, payment } = await capturedPayment(service)
+      await openCapture(payment.id, "capt_open_rewritten", 20)
+      await sql(url(), `UPDATE payment_movement SET status = 'unknown' WHERE id = 'capt_open_rewritten'`)
+      expect(await service.verifyLedger({ payment_collection_id: collection.id })).toEqual([])
+      await inTransaction(url(), [
+        `ALTER TABLE payment_movement DISABLE TRIGGER USER`,
+        `UPDATE payment_movement SET status = 'pending' WHERE id = 'capt_open_rewritten'`,
+        `ALTER TABLE payment_movement ENABLE TRIGGER USER`,
+      ])
+      expect(await service.verifyLedger({ payment_collection_id: collection.id })).toEqual([
+        expect.objectContaining({
+          subject: "payment", id: payment.id, check: "movements",
+          figures: { ledger: "capt_open_rewritten is pending, the ledger says unknown" },
+        }),
+      ])
+    })
+
+    it("detects an open movement deleted with its triggers disabled (the ledger still has it open)", async () => {
+      const { collection, payment } = await capturedPayment(service)
+      await openCapture(payment.id, "capt_open_deleted", 20)
+      await inTransaction(url(), [
+        `ALTER TABLE payment_movement DISABLE TRIGGER USER`,
+        `DELETE FROM payment_movement WHERE id = 'capt_open_deleted'`,
+        `ALTER TABLE payment_movement ENABLE TRIGGER USER`,
+      ])
+      expect(await service.verifyLedger({ payment_collection_id: collection.id })).toEqual([
+        expect.objectContaining({
+          subject: "payment", id: payment.id, check: "movements",
+          figures: { ledger: "missing: capt_open_deleted (pending)" },
+        }),
+      ])
+    })
+
     it("detects a collection marked completed and fully captured by hand", async () => {
       const { collection } = await capturedPayment(service, { refund: 0 })
       await sql(
@@ -212,7 +255,7 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
           `ALTER TABLE capture ENABLE TRIGGER USER`,
           `ALTER TABLE payment_movement ENABLE TRIGGER USER`,
         ],
-        ["payment:captured", "payment:bounds", "payment_collection:captured", "payment_collection:status"],
+        ["payment:captured", "payment:movements", "payment:bounds", "payment_collection:captured", "payment_collection:status"],
       ],
       [
         "an open capture of 50 (unknown) on top of the 60: open movements count against the bounds",
@@ -221,7 +264,7 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
           `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status) VALUES ('capt_open_over', 'capture', '${paymentId}', 50, ${raw("50")}, 'unknown')`,
           `ALTER TABLE payment_movement ENABLE TRIGGER USER`,
         ],
-        ["payment:bounds"],
+        ["payment:movements", "payment:bounds"],
       ],
       [
         "an open refund of 61 (pending) of the 60 captured",
@@ -230,7 +273,7 @@ paymentModuleSuite(({ service: medusaService, dbConfig }) => {
           `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status) VALUES ('ref_open_over', 'refund', '${paymentId}', 61, ${raw("61")}, 'pending')`,
           `ALTER TABLE payment_movement ENABLE TRIGGER USER`,
         ],
-        ["payment:bounds"],
+        ["payment:movements", "payment:bounds"],
       ],
     ] as const)("detects an over-capture the bounds trigger could not see (triggers off): %s", async (_, statements, expected) => {
       const { collection, payment } = await capturedPayment(service, { refund: 0 })

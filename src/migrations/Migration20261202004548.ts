@@ -102,6 +102,15 @@ select 'pcan_' || p."id", 'cancel', p."id", 0, '{"value":"0","precision":20}'::j
   from "payment_movement" m join "payment" p on p."id" = m."payment_id"
  where m."kind" in ('capture', 'refund') and m."status" in ('pending', 'unknown') and m."deleted_at" is null
  group by p."payment_collection_id";`);
+    this.addSql(`select payment_ledger_append(case when m."kind" = 'cancel' then 'cancellation' else m."kind" end, 'migrated', m."id", m."payment_id",
+         p."payment_collection_id", p."provider_id", p."currency_code", case when m."kind" = 'cancel' then null else m."amount" end,
+         null, null, null, null, m."status", m."idempotency_key", null)
+  from "payment_movement" m join "payment" p on p."id" = m."payment_id"
+ where m."deleted_at" is null
+   and m."status" is distinct from (select e."to_status" from "payment_ledger_entry" e
+                                     where e."subject_id" = m."id" and e."to_status" is not null
+                                     order by e."id" desc limit 1)
+ order by m."created_at", m."id";`);
     this.addSql(`delete from "capture" c using "payment_movement" m where m."id" = c."id" and m."status" in ('pending', 'unknown');`);
     this.addSql(`delete from "refund" r using "payment_movement" m where m."id" = r."id" and m."status" in ('pending', 'unknown');`);
     this.addSql(`update "payment_collection" c

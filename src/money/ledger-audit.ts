@@ -11,7 +11,7 @@ export type LedgerDiscrepancy = {
   subject: "payment" | "payment_collection"
   id: string
   payment_collection_id: string
-  check: "captured" | "refunded" | "authorized" | "bounds" | "status"
+  check: "captured" | "refunded" | "authorized" | "bounds" | "status" | "movements"
   /** what each source says (absent: the source has no say in this check) */
   figures: { ledger?: string; stored?: string; parts?: string; expected?: string }
   message: string
@@ -46,6 +46,11 @@ export function findDiscrepancies(rows: LedgerFigures[]): LedgerDiscrepancy[] {
         const said = Object.entries(figures).map(([source, v]) => `${source} ${v}`).join(", ")
         report(check, figures, `${what}: ${check.replace("_", " ")} disagrees (${said}).`)
       }
+    }
+
+    if (row.subject === "payment" && (row.movement_mismatches || row.missing_movements)) {
+      const said = [row.movement_mismatches, row.missing_movements && `missing: ${row.missing_movements}`].filter(Boolean).join("; ")
+      report("movements", { ledger: said }, `${what}: its movements and the ledger disagree (${said}).`)
     }
 
     if (row.subject === "payment") {

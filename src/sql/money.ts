@@ -297,6 +297,10 @@ export type LedgerFigures = {
   parts_captured: string
   parts_refunded: string
   parts_authorized: string | null
+  /** payments: movements whose status is not the one the ledger last recorded for them (null: none) */
+  movement_mismatches: string | null
+  /** payments: movements the ledger last recorded as open or settled that no longer exist (null: none) */
+  missing_movements: string | null
   /** what the append-only ledger adds up to */
   ledger_captured: string
   ledger_refunded: string
@@ -342,6 +346,22 @@ export async function ledgerFigures(
             ${total(value("c.raw_amount"), "capture c WHERE c.deleted_at IS NULL AND c.payment_id = p.id")}::text AS parts_captured,
             ${total(value("r.raw_amount"), "refund r WHERE r.deleted_at IS NULL AND r.payment_id = p.id")}::text AS parts_refunded,
             NULL AS parts_authorized,
+            -- each movement's status as the ledger last recorded it; and movements the ledger has open that no longer exist
+            (SELECT string_agg(m.id || ' is ' || m.status || ', the ledger says ' || coalesce(l.to_status, 'nothing'), '; ' ORDER BY m.id)
+               FROM payment_movement m
+               LEFT JOIN LATERAL (SELECT e.to_status FROM payment_ledger_entry e
+                                   WHERE e.payment_collection_id = p.payment_collection_id AND e.payment_id = p.id
+                                     AND e.subject_id = m.id AND e.to_status IS NOT NULL
+                                   ORDER BY e.id DESC LIMIT 1) l ON true
+              WHERE m.payment_id = p.id AND m.deleted_at IS NULL AND l.to_status IS DISTINCT FROM m.status) AS movement_mismatches,
+            (SELECT string_agg(e.subject_id || ' (' || e.to_status || ')', '; ' ORDER BY e.subject_id)
+               FROM (SELECT DISTINCT ON (x.subject_id) x.subject_id, x.to_status
+                       FROM payment_ledger_entry x
+                      WHERE x.payment_collection_id = p.payment_collection_id AND x.payment_id = p.id
+                        AND x.subject IN ('capture', 'refund', 'cancellation') AND x.subject_id <> p.id
+                      ORDER BY x.subject_id, x.id DESC) e
+              WHERE e.to_status IN ('pending', 'unknown', 'succeeded')
+                AND NOT EXISTS (SELECT 1 FROM payment_movement m WHERE m.id = e.subject_id AND m.deleted_at IS NULL)) AS missing_movements,
             ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_captured,
             ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_refunded,
             ${total(value("l.raw_authorized_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = p.payment_collection_id AND l.payment_id = p.id")}::text AS ledger_authorized
@@ -363,7 +383,7 @@ export async function ledgerFigures(
             coalesce(s.raw_refunded_amount->>'value', '0'),
             coalesce(s.raw_authorized_amount->>'value', '0'),
             NULL, NULL,
-            parts.captured::text, parts.refunded::text, parts.authorized::text,
+            parts.captured::text, parts.refunded::text, parts.authorized::text, NULL, NULL,
             ${total(value("l.raw_captured_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
             ${total(value("l.raw_refunded_delta"), "payment_ledger_entry l WHERE l.payment_collection_id = s.id")}::text,
             NULL
