@@ -104,6 +104,22 @@ const SPECS: Spec[] = [
     idPrefix: "ref_",
     columns: { payment_id: `'pay_' || ${SUFFIX}`, amount: "1000", raw_amount: raw(1000) },
   },
+  // our module's record of each movement (the capture and refund above, with the same ids)
+  ...(["capture", "refund"] as const).map(
+    (kind): Spec => ({
+      table: "payment_movement",
+      idPrefix: kind === "capture" ? "capt_" : "ref_",
+      optional: true,
+      columns: {
+        kind: `'${kind}'`,
+        payment_id: `'pay_' || ${SUFFIX}`,
+        amount: kind === "capture" ? "5000" : "1000",
+        raw_amount: raw(kind === "capture" ? 5000 : 1000),
+        status: `'succeeded'`,
+        settled_at: AT,
+      },
+    })
+  ),
   // the ledger grows with the payments: an authorization, a capture and a refund entry each
   ledgerSpec("authorization", "authorized_delta", 5000),
   ledgerSpec("capture", "captured_delta", 5000),
