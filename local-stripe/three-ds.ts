@@ -106,15 +106,47 @@ export function completeChallenge(app: LocalStripeApp, id: string, form: FormObj
       return { status: 303, headers: { Location: target.toString() }, body: "" }
     }
   }
+  const result = resultMessage(intent, outcome === "approve")
   return html(
     200,
     page(
-      "Authentication complete",
-      `<h1>Authentication ${status === "failed" ? "failed" : "complete"}</h1>${describe(intent)}
+      result.title,
+      `<h1>${escapeHtml(result.title)}</h1>${describe(intent)}
+<p id="result-detail">${escapeHtml(result.detail)}</p>
 <p>Status: <span id="status">${escapeHtml(intent.status)}</span></p>
 <p>Result: <span id="redirect-status">${status}</span></p>`
     )
   )
+}
+
+/**
+ * What the result page says happened: the cardholder failed the challenge,
+ * or passed it and the payment then went through, is processing, was
+ * declined by the card, or the intent was canceled meanwhile.
+ */
+function resultMessage(intent: Intent, approved: boolean): { title: string; detail: string } {
+  const payment = intent.object === "payment_intent"
+  if (!approved) {
+    return {
+      title: "Authentication failed",
+      detail: payment ? "The cardholder failed authentication: no payment was made." : "The cardholder failed authentication: the card was not saved.",
+    }
+  }
+  switch (intent.status) {
+    case "succeeded":
+      return { title: "Authentication complete", detail: payment ? "The payment succeeded." : "The card was saved." }
+    case "requires_capture":
+      return { title: "Authentication complete", detail: "The payment was authorized." }
+    case "processing":
+      return { title: "Authentication complete", detail: "The payment is processing." }
+    case "canceled":
+      return { title: payment ? "Payment canceled" : "Setup canceled", detail: `The ${payment ? "payment" : "setup"} was canceled.` }
+    default: {
+      const error = payment ? intent.last_payment_error : intent.last_setup_error
+      const reason = error?.message ? ` ${error.message}` : ""
+      return { title: "Authentication complete, card declined", detail: `The card was declined after authentication.${reason}` }
+    }
+  }
 }
 
 export function authenticate(app: LocalStripeApp, intent: Intent, approved: boolean): Intent {

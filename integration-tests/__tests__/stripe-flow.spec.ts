@@ -2,7 +2,7 @@ import path from "path"
 import { IPaymentModuleService, PaymentDTO } from "@medusajs/framework/types"
 import { MedusaError } from "@medusajs/framework/utils"
 import type { Browser } from "playwright-core"
-import { describeWithChromium, launchChromium } from "../__fixtures__/chromium"
+import { itWithChromium, launchChromiumIfAny } from "../__fixtures__/chromium"
 import { bootModule, connectToDatabase, query } from "../__fixtures__/module"
 import { startHarness, WEBHOOK_SECRET } from "../../src/providers/stripe/__tests__/local-stripe-harness"
 
@@ -14,15 +14,18 @@ const AUTOMATIC_CAPTURE = "pp_stripe_auto"
 
 type Harness = Awaited<ReturnType<typeof startHarness>>
 
+/** Only the 3-D Secure test needs a browser: without Chromium it alone is skipped. */
+const itInChromium = itWithChromium("the 3-D Secure test of stripe-flow.spec.ts")
+
 /**
  * The whole payment flow through the module, with the Stripe provider on
  * the official SDK talking to the local Stripe, on a real PostgreSQL.
  */
-describeWithChromium("the module with the Stripe provider against the local Stripe", () => {
+describe("the module with the Stripe provider against the local Stripe", () => {
   let harness: Harness
   let service: IPaymentModuleService
   let shutdown: () => Promise<void>
-  let browser: Browser
+  let browser: Browser | undefined
   let db: Awaited<ReturnType<typeof connectToDatabase>>
 
   beforeAll(async () => {
@@ -37,7 +40,7 @@ describeWithChromium("the module with the Stripe provider against the local Stri
     service = booted.service
     shutdown = booted.shutdown
     db = await connectToDatabase("payment_plus_stripe_flow")
-    browser = await launchChromium()
+    browser = await launchChromiumIfAny()
   })
 
   afterAll(async () => {
@@ -129,7 +132,7 @@ describeWithChromium("the module with the Stripe provider against the local Stri
     ])
   })
 
-  it("runs 3-D Secure: requires_more, the challenge page approved in Chromium, then authorized", async () => {
+  itInChromium("runs 3-D Secure: requires_more, the challenge page approved in Chromium, then authorized", async () => {
     const { session } = await startCheckout(MANUAL_CAPTURE, "30.00", "pm_card_threeDSecure2Required")
     expect(await service.authorizePaymentSession(session.id, {})).toBeNull()
     const waiting = await service.retrievePaymentSession(session.id)
@@ -137,7 +140,7 @@ describeWithChromium("the module with the Stripe provider against the local Stri
     const challengeUrl = (waiting.data as any).next_action.redirect_to_url.url
     expect(challengeUrl).toContain(`/3ds/${(waiting.data as any).id}`)
 
-    const page = await browser.newPage()
+    const page = await browser!.newPage()
     await page.goto(challengeUrl)
     await page.getByRole("button", { name: "Approve" }).click()
     await page.waitForLoadState("load")
