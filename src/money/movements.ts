@@ -118,10 +118,11 @@ export class MoneyMovements extends UseCase {
 
   /**
    * Reserve under the payment's row lock, call the provider with no
-   * transaction open, then settle: the capture row exists (and counts
-   * against the bound) before any money moves, so two concurrent captures
-   * can never both pass the check. A lost answer leaves the row `unknown`
-   * for reconciliation; only a definite refusal removes it.
+   * transaction open, then settle: the movement exists (and counts against
+   * the bound) before any money moves, so two concurrent captures can never
+   * both pass the check, while the capture row Medusa reads is written only
+   * when the provider confirms. A lost answer leaves the movement `unknown`
+   * for reconciliation; a definite refusal marks it `refused`.
    *
    * Without a caller's key, reserving and settling are one statement each.
    * The answer holds the payment with only the capture (or refund) this call
@@ -304,7 +305,7 @@ export class MoneyMovements extends UseCase {
   /**
    * Asks the provider to move the reserved money, with the movement's own id
    * as idempotency key (so any retry, by a caller or by reconciliation, is
-   * the same request), and settles the row with its answer.
+   * the same request), and settles the movement with its answer.
    */
   async moveMoneyAtProvider(
     kind: MovementKind,
