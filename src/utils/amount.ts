@@ -38,7 +38,8 @@ export function parseAmount(input: unknown, field = "amount"): Decimal {
     }
     if (Math.abs(input) > MAX_EXACT_NUMBER) {
       throw invalid(
-        `The ${field} ${input} is beyond 2^53 and cannot be represented exactly; send it as a decimal string.`
+        `The ${field} ${input} is beyond 2^53 and cannot be represented exactly as a number. ` +
+          `The module takes such an amount as a decimal string; Medusa's HTTP routes take numbers only, so it cannot come through them.`
       )
     }
     return MathBN.convert(input)
