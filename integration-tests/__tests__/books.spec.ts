@@ -41,8 +41,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
 
     // It still counts against the bound: 60 of 100 is spoken for.
     expect(await reserve(payment.id, "capt_more", 41)).toBe("reconcile")
+    // Settled by hand (as an operator would): the triggers write the row and move the totals.
     await sql(`UPDATE payment_movement SET status = 'succeeded', settled_at = now() WHERE id = 'capt_open'`)
-    await sql(`SELECT payment_write_settled_row('capt_open')`)
     expect(await reserve(payment.id, "capt_more", 41)).toBe("exceeds")
 
     expect((await service.listCaptures({ payment_id: payment.id })).map((c) => [c.id, c.amount])).toEqual([["capt_open", 60]])
@@ -77,6 +77,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       "a soft-deleted capture": await refusal(`UPDATE capture SET deleted_at = now() WHERE id = ?`, [captureId]),
       "a succeeded movement turned refused": await refusal(`UPDATE payment_movement SET status = 'refused' WHERE id = ?`, [captureId]),
       "a movement whose amount changes": await refusal(`UPDATE payment_movement SET amount = 1 WHERE id = ?`, [captureId]),
+      "a movement whose key changes": await refusal(`UPDATE payment_movement SET idempotency_key = 'other' WHERE id = ?`, [captureId]),
+      "a movement whose note changes": await refusal(`UPDATE payment_movement SET note = 'rewritten' WHERE id = ?`, [captureId]),
       "a deleted movement": await refusal(`DELETE FROM payment_movement WHERE id = ?`, [captureId]),
       "an over-capture written by hand": await refusal(
         `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status)
@@ -103,6 +105,18 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     expect(await sql(`SELECT count(*)::int AS n FROM payment_ledger_entry`)).toEqual(before)
     expect((await service.listCaptures({ payment_id: payment.id })).map((c) => c.amount)).toEqual([30])
     expect(await (service as any).verifyLedger({ payment_collection_id: collection.id })).toEqual([])
+  })
+
+  it("completes a payment only on settled captures: one recorded as done beside a capture still at the provider does not", async () => {
+    const { payment } = await authorized(100)
+    expect(await reserve(payment.id, "capt_still_open", 60)).toBe("created")
+    const recorded = await service.capturePayment({ payment_id: payment.id, amount: 40, is_captured: true } as any)
+    expect(recorded.captured_at).toBeNull()
+    // the open one is refused: 40 of 100 is captured, and the rest can still be
+    await sql(`UPDATE payment_movement SET status = 'refused' WHERE id = 'capt_still_open'`)
+    const rest = await service.capturePayment({ payment_id: payment.id, amount: 60 })
+    expect(rest.captures!.map((c) => c.amount)).toEqual([60])
+    expect(rest.captured_at).toBeInstanceOf(Date)
   })
 
   it("keeps the books in the triggers only: no function switches them off, no trigger waits for a setting", async () => {

@@ -61,7 +61,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       [paymentId, movementId, amount]
     )
     expect(reserved.verdict).toBe("created")
-    await query(MikroOrmWrapper, `UPDATE payment_movement SET updated_at = now() - interval '2 minutes' WHERE id = ?`, [movementId])
+    await query(MikroOrmWrapper, `UPDATE payment_movement SET updated_at = now() - interval '10 minutes' WHERE id = ?`, [movementId])
   }
 
   it("redoes a settle whose commit was lost: the movement is found pending and reconciliation confirms it once", async () => {

@@ -184,8 +184,10 @@ as $$
     end if;
     if OLD.kind is distinct from NEW.kind or OLD.payment_id is distinct from NEW.payment_id
        or OLD.amount is distinct from NEW.amount or OLD.raw_amount is distinct from NEW.raw_amount
-       or OLD.deleted_at is distinct from NEW.deleted_at then
-      raise exception 'payment movement %: its kind, payment and amount cannot change', OLD.id using errcode = 'check_violation';
+       or OLD.deleted_at is distinct from NEW.deleted_at or OLD.idempotency_key is distinct from NEW.idempotency_key
+       or OLD.created_by is distinct from NEW.created_by or OLD.note is distinct from NEW.note
+       or OLD.refund_reason_id is distinct from NEW.refund_reason_id or OLD.metadata is distinct from NEW.metadata then
+      raise exception 'payment movement %: only its status changes once it is reserved', OLD.id using errcode = 'check_violation';
     end if;
     if OLD.status is distinct from NEW.status
        and not ((OLD.status = 'pending' and NEW.status in ('succeeded', 'unknown', 'refused'))
@@ -232,6 +234,8 @@ as $$
 
     if NEW.status = 'succeeded' and NEW.kind in ('capture', 'refund') then
       v_settled := v_amount;
+      -- the row Medusa reads exists exactly when the movement has succeeded, however it got there
+      perform payment_write_settled_row(NEW.id);
       perform payment_collection_apply(pay.payment_collection_id, 0,
         case when NEW.kind = 'capture' then v_settled else 0 end,
         case when NEW.kind = 'refund' then v_settled else 0 end, true);
@@ -358,14 +362,14 @@ as $$
     end if;
 
     if p_kind = 'capture' then
-      done := round(m.captured + m.capturing + moved, exp) >= round(authorized, exp);
+      -- complete once settled captures reach the amount: a capture still at the provider may yet be refused
+      done := round(m.captured + case when p_status = 'succeeded' then moved else 0 end, exp) >= round(authorized, exp);
     end if;
     insert into payment_movement (id, kind, payment_id, amount, raw_amount, status, idempotency_key,
                                   created_by, note, refund_reason_id, metadata, settled_at)
     values (p_movement_id, p_kind, p.id, moved, payment_raw(moved), p_status, p_idempotency_key,
             p_created_by, p_note, p_reason_id, p_metadata, case when p_status = 'succeeded' then now() end);
     if p_status = 'succeeded' then
-      perform payment_write_settled_row(p_movement_id);
       if done then
         update payment set captured_at = coalesce(captured_at, now()), updated_at = now() where id = p.id;
       end if;
@@ -406,6 +410,8 @@ $$;`);
   p_own_transaction boolean
 )
 returns table (
+  settled_now boolean,
+  movement_status text,
   payment_updated boolean,
   payment jsonb,
   movement jsonb,
@@ -434,7 +440,7 @@ as $$
     select c.status into v_status_before from payment_collection c where c.id = p.payment_collection_id;
     if m.id is not null and m.status in ('pending', 'unknown') then
       update payment_movement set status = 'succeeded', settled_at = now(), updated_at = now() where id = m.id;
-      perform payment_write_settled_row(m.id);
+      settled_now := true;
       if m.kind = 'capture' and p.captured_at is null then
         exp := coalesce(payment_currency_exponent(p.currency_code), 20);
         select round(coalesce(sum(x.amount), 0), exp) >= round((p.raw_amount->>'value')::numeric, exp) into v_completes
@@ -454,6 +460,9 @@ as $$
       end if;
     end if;
     payment_updated := coalesce(payment_updated, false);
+    settled_now := coalesce(settled_now, false);
+    movement_status := m.status;
+    if settled_now then movement_status := 'succeeded'; end if;
     select * into payment, movement, payment_session, payment_collection, collection_sessions, others
       from payment_answer_context(p.id, m.kind, p_movement_id);
     payment_collection := jsonb_set(payment_collection, '{status}', to_jsonb(v_status_before));
@@ -518,7 +527,6 @@ as $$
                                      coalesce(payment_currency_exponent(s.currency_code), 20)));
       insert into payment_movement (id, kind, payment_id, amount, raw_amount, status, settled_at)
       values (p_capture_id, 'capture', p.id, v_captured, payment_raw(v_captured), 'succeeded', now());
-      perform payment_write_settled_row(p_capture_id);
       update payment set captured_at = now(), updated_at = now() where id = p.id returning * into p;
       capture_id := p_capture_id;
     end if;

@@ -66,11 +66,14 @@ export class Authorization extends UseCase {
       })
     }
 
+    // Locks the session; a Payment another caller made meanwhile (for the
+    // same provider authorization: same idempotency key) is returned as is.
+    // Only a failure to record the authorization voids it at the provider:
+    // once recorded, the Payment stands whatever happens next.
+    const capturedByProvider = status === PaymentSessionStatus.CAPTURED
+    let authorized: Awaited<ReturnType<typeof authorizeSession>>
     try {
-      // Locks the session; a Payment another caller made meanwhile (for the
-      // same provider authorization: same idempotency key) is returned as is.
-      const capturedByProvider = status === PaymentSessionStatus.CAPTURED
-      const authorized = await authorizeSession(
+      authorized = await authorizeSession(
         {
           sessionId: session.id,
           paymentId: newId(Payment),
@@ -82,28 +85,28 @@ export class Authorization extends UseCase {
       if (authorized.verdict === "session_not_found") {
         throw notFound(`PaymentSession with id: ${session.id} was not found`)
       }
-      if (authorized.verdict === "existing") {
-        return existingAuthorizationAnswer(authorized.payment!, authorized.payment_session!, authorized.payment_collection)
-      }
-      const payment = authorizedAnswer(authorized.payment!, authorized.payment_session!)
-      {
-        const asked = storedAmount(authorized.payment!.raw_amount, authorized.payment!.amount).toFixed()
-        await this.movements.recordProviderRounding("authorization", payment.id, authorized.payment as MovingPayment, asked, result, sharedContext)
-        this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
-        this.recordEvents(CommonEvents.UPDATED, "payment_session", [session], sharedContext)
-        this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: session.payment_collection_id }], sharedContext)
-        if (authorized.capture_id) {
-          this.recordEvents(CommonEvents.CREATED, "capture", [{ id: authorized.capture_id }], sharedContext)
-        }
-      }
-      return payment
     } catch (error) {
-      await this.providerGateway_.cancelPayment(session.provider_id, {
-        data,
-        context: { idempotency_key: session.id, ...(context ?? {}) },
-      }).catch(() => undefined)
+      await this.providerGateway_
+        .cancelPayment(session.provider_id, {
+          data,
+          context: { ...(context ?? {}), idempotency_key: session.id },
+        })
+        .catch(() => undefined)
       throw error
     }
+    if (authorized.verdict === "existing") {
+      return existingAuthorizationAnswer(authorized.payment!, authorized.payment_session!, authorized.payment_collection)
+    }
+    const payment = authorizedAnswer(authorized.payment!, authorized.payment_session!)
+    this.recordEvents(CommonEvents.CREATED, "payment", [payment], sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "payment_session", [session], sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: session.payment_collection_id }], sharedContext)
+    if (authorized.capture_id) {
+      this.recordEvents(CommonEvents.CREATED, "capture", [{ id: authorized.capture_id }], sharedContext)
+    }
+    const asked = storedAmount(authorized.payment!.raw_amount, authorized.payment!.amount).toFixed()
+    await this.movements.recordProviderRounding("authorization", payment.id, authorized.payment as MovingPayment, asked, result, sharedContext)
+    return payment
   }
 
   @InjectTransactionManager()

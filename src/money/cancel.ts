@@ -1,7 +1,7 @@
 import { Context } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext, PaymentSessionStatus } from "@medusajs/framework/utils"
 import { PaymentMovement } from "../models"
-import { LockedPayment, lockPayment, markMovementRefused, releaseIdempotencyRecords } from "../sql/money"
+import { LockedPayment, lockPayment, markCancelSucceeded, markMovementRefused, releaseIdempotencyRecords } from "../sql/money"
 import { execute } from "../sql/runner"
 import { newId } from "../sql/rows"
 import { isOutcomeUnknown, notAllowed, requireString } from "../utils/errors"
@@ -52,8 +52,9 @@ export class Cancellation extends UseCase {
       }
       throw error
     }
-    await this.settleCancel_(cancel, providerData, sharedContext)
-    this.recordEvents(CommonEvents.UPDATED, "payment", [payment], sharedContext)
+    if (await this.settleCancel_(cancel, providerData, sharedContext)) {
+      this.recordEvents(CommonEvents.UPDATED, "payment", [payment], sharedContext)
+    }
   }
 
   /**
@@ -93,26 +94,26 @@ export class Cancellation extends UseCase {
     return { payment, movementId }
   }
 
+  /**
+   * The provider refused to cancel: the payment is authorized again and the
+   * key is free for a new attempt — unless the cancel succeeded meanwhile
+   * (reconciliation got there first), which then stands.
+   */
   @InjectTransactionManager()
   protected async undoCancel_(cancel: ReservedCancel, @MedusaContext() sharedContext: Context = {}) {
-    await lockPayment(cancel.payment.id, sharedContext)
-    await markMovementRefused(cancel.movementId, sharedContext)
+    if (!(await markMovementRefused(cancel.movementId, sharedContext))) return
     await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [cancel.payment.id])
     await releaseIdempotencyRecords("cancel", cancel.payment.id, sharedContext)
   }
 
+  /** The provider canceled: the cancel succeeds (once: false when another call settled it or it was refused). */
   @InjectTransactionManager()
   protected async settleCancel_(
     { payment, movementId }: ReservedCancel,
     providerData: Record<string, unknown> | undefined,
     @MedusaContext() sharedContext: Context = {}
-  ) {
-    await execute(
-      sharedContext,
-      `UPDATE payment_movement SET status = 'succeeded', settled_at = now(), updated_at = now()
-        WHERE id = ? AND status IN ('pending', 'unknown')`,
-      [movementId]
-    )
+  ): Promise<boolean> {
+    if (!(await markCancelSucceeded(movementId, sharedContext))) return false
     await execute(sharedContext, `UPDATE payment SET data = payment_json_merge(data, ?::jsonb), updated_at = now() WHERE id = ?`, [
       providerData === undefined ? null : JSON.stringify(providerData),
       payment.id,
@@ -122,5 +123,6 @@ export class Cancellation extends UseCase {
       { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
       sharedContext
     )
+    return true
   }
 }

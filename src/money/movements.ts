@@ -74,7 +74,7 @@ export class MoneyMovements extends UseCase {
         status: data.is_captured ? MoneyMovementStatus.SUCCEEDED : MoneyMovementStatus.PENDING,
         createdBy: data.captured_by ?? data.created_by ?? null,
         idempotencyKey: this.optionalKey(data.idempotency_key),
-        staleAfterMs: STALE_PENDING_MS,
+        staleAfterMs: this.providerGateway_.staleAfterMs(STALE_PENDING_MS),
       },
       sharedContext
     )
@@ -94,12 +94,13 @@ export class MoneyMovements extends UseCase {
         refundReasonId: data.refund_reason_id ?? null,
         metadata: data.metadata ?? null,
         idempotencyKey: this.optionalKey(data.idempotency_key),
-        staleAfterMs: STALE_PENDING_MS,
+        staleAfterMs: this.providerGateway_.staleAfterMs(STALE_PENDING_MS),
       },
       sharedContext
     )
   }
 
+  /** A capture or refund amount as the caller gave it, exact; null means "the payment's whole amount" (as Medusa). */
   private requestedAmount(input: unknown, field: string): string | null {
     if (input === undefined || input === null) return null
     const amount = parseAmount(input, field)
@@ -255,6 +256,7 @@ export class MoneyMovements extends UseCase {
     return { verdict }
   }
 
+  /** The MedusaError for a reservation the database refused. */
   private refusal(reservation: Reservation, verdict: ReserveVerdict): Error {
     const { kind, paymentId } = reservation
     const field = `${kind} amount`
@@ -287,6 +289,7 @@ export class MoneyMovements extends UseCase {
     return unexpectedState(`The ${kind} of payment ${paymentId} was refused by the database (${verdict.verdict}).`)
   }
 
+  /** More than is left: Medusa's message; the figures in `details`. */
   private exceedsRefusal(reservation: Reservation, verdict: ReserveVerdict): Error {
     const details = {
       payment_id: reservation.paymentId,
@@ -337,13 +340,21 @@ export class MoneyMovements extends UseCase {
       throw error
     }
     const settled = await settleMovement({ movementId: movement.id, paymentId: payment.id, providerData }, sharedContext)
-    if (settled.movement) {
-      this.recordEvents(CommonEvents.CREATED, kind, [settled.movement], sharedContext)
+    if (settled.movement_status === MoneyMovementStatus.REFUSED) {
+      // Refused is final: another call was told no for this key and recorded it, yet the provider
+      // now says it moved the money. Nobody can guess which is true; an operator must look.
+      throw unexpectedState(
+        `Payment provider ${payment.provider_id} confirmed the ${kind} ${movement.id} of payment ${payment.id}, which this module had recorded as refused; check it at the provider and record it by hand.`,
+        { payment_id: payment.id, movement_id: movement.id, amount: input.amount }
+      )
+    }
+    if (settled.settled_now) {
+      this.recordEvents(CommonEvents.CREATED, kind, [settled.movement!], sharedContext)
+      await this.recordProviderRounding(kind, movement.id, payment, input.amount, answer, sharedContext)
     }
     if (settled.payment_updated) {
       this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment], sharedContext)
     }
-    await this.recordProviderRounding(kind, movement.id, payment, input.amount, answer, sharedContext)
     return settled
   }
 
@@ -375,6 +386,7 @@ export class MoneyMovements extends UseCase {
     )
   }
 
+  /** The provider refused: the movement is refused, and counts for nothing from now on. */
   @InjectTransactionManager()
   protected async undoMovement_(
     kind: MovementKind,
@@ -382,8 +394,9 @@ export class MoneyMovements extends UseCase {
     paymentId: string,
     @MedusaContext() sharedContext: Context = {}
   ) {
-    await lockPayment(paymentId, sharedContext)
-    await markMovementRefused(id, sharedContext)
-    await releaseIdempotencyRecords(kind, id, sharedContext)
+    // A movement that succeeded meanwhile (reconciliation got there first) stands, with its key.
+    if (await markMovementRefused(id, sharedContext)) {
+      await releaseIdempotencyRecords(kind, id, sharedContext)
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
-import { findUnsettledOperations, LockedPayment, lockPayment, STALE_PENDING_MS, UnsettledOperation } from "../sql/money"
+import { findUnsettledOperations, LockedPayment, lockPayment, movementStatus, STALE_PENDING_MS, UnsettledOperation } from "../sql/money"
 import { invalidData, isOutcomeUnknown, requireIdList } from "../utils/errors"
 import type { Cancellation } from "./cancel"
 import type { MoneyMovements, MovingPayment } from "./movements"
@@ -37,7 +37,7 @@ export class Reconciliation extends UseCase {
     if (!filter || typeof filter !== "object" || Array.isArray(filter)) {
       throw invalidData(`The reconciliation filter must be an object, got ${JSON.stringify(filter)}.`)
     }
-    const staleAfterMs = filter.stale_after_ms ?? STALE_PENDING_MS
+    const staleAfterMs = filter.stale_after_ms ?? this.providerGateway_.staleAfterMs(STALE_PENDING_MS)
     if (typeof staleAfterMs !== "number" || !Number.isFinite(staleAfterMs) || staleAfterMs < 0) {
       throw invalidData(`The stale_after_ms must be a number of milliseconds >= 0, got ${JSON.stringify(filter.stale_after_ms)}.`)
     }
@@ -66,13 +66,16 @@ export class Reconciliation extends UseCase {
   ): Promise<keyof ReconciliationReport> {
     try {
       if (item.kind === "cancel") {
-        const payment = await this.lockForReconciliation_(item.payment_id, sharedContext)
+        const { payment, status } = await this.lockForReconciliation_(item.payment_id, item.id, sharedContext)
+        // Settled or refused by another call since it was found: nothing left to ask.
+        if (status === "succeeded") return "settled"
+        if (status !== "pending" && status !== "unknown") return "reversed"
         await this.cancellation.cancelAtProvider({ payment, movementId: item.id }, sharedContext)
         return "settled"
       }
       const payment = await this.paymentService_.retrieve(
         item.payment_id,
-        { select: ["id", "data", "provider_id", "currency_code"] },
+        { select: ["id", "data", "provider_id", "currency_code", "payment_collection_id"] },
         sharedContext
       )
       await this.movements().moveMoneyAtProvider(
@@ -87,11 +90,14 @@ export class Reconciliation extends UseCase {
     }
   }
 
+  /** The payment as locked, and where the movement stands now (it may have moved since it was found). */
   @InjectTransactionManager()
   protected async lockForReconciliation_(
     paymentId: string,
+    movementId: string,
     @MedusaContext() sharedContext: Context = {}
-  ): Promise<LockedPayment> {
-    return await lockPayment(paymentId, sharedContext)
+  ): Promise<{ payment: LockedPayment; status: string | undefined }> {
+    const payment = await lockPayment(paymentId, sharedContext)
+    return { payment, status: await movementStatus(movementId, sharedContext) }
   }
 }

@@ -137,6 +137,11 @@ export class ProviderGateway {
     private readonly timeoutMs: number
   ) {}
 
+  /** After this long a pending movement's call has certainly ended: its outcome is then unknown. */
+  staleAfterMs(marginMs: number): number {
+    return this.timeoutMs + marginMs
+  }
+
   /** The provider registered under this key; NOT_FOUND, in Medusa's words, otherwise. */
   retrieveProvider(providerId: string) {
     return this.providers.retrieveProvider(providerId)

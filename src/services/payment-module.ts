@@ -410,14 +410,6 @@ export default class PaymentModuleService
     return await this.movements_.refund(data, sharedContext)
   }
 
-  /** A capture or refund amount as the caller gave it, exact; null means "what is left". */
-
-  /** The MedusaError for a reservation the database refused. */
-
-  /** More than is left: Medusa's message; the figures in `details`. */
-
-  /** The provider refused: the movement is refused, and counts for nothing from now on. */
-
   /**
    * Cancel voids an authorization. A payment with captures cannot be
    * canceled (its money must be refunded), and the collection's totals are
@@ -433,8 +425,6 @@ export default class PaymentModuleService
     const paymentId = await this.cancellation_.cancel(paymentIdOrInput, sharedContext)
     return await this.retrievePayment(paymentId, {}, sharedContext)
   }
-
-  /** The provider refused to cancel: the payment is authorized again and the key is free for a new attempt. */
 
   // ---------------------------------------------------------------------
   // Reconciliation
@@ -453,6 +443,7 @@ export default class PaymentModuleService
    * money on a payment that has such a movement.
    */
   @InjectManager()
+  @EmitEvents()
   async reconcilePayments(
     filter: { payment_id?: string | string[]; stale_after_ms?: number } = {},
     @MedusaContext() sharedContext: Context = {}

@@ -211,7 +211,12 @@ export type MovementContext = {
   others: Record<string, any>[]
 }
 
-export type Settled = MovementContext & { payment_updated: boolean }
+export type Settled = MovementContext & {
+  /** this call moved the movement to succeeded (false: it had succeeded already, or was refused) */
+  settled_now: boolean
+  movement_status: string | null
+  payment_updated: boolean
+}
 
 /**
  * The provider confirmed the movement: it succeeds, its capture or refund

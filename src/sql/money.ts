@@ -19,7 +19,11 @@ import { execute } from "./runner"
 /** How long a money movement waits for a competing one before giving up. */
 export const LOCK_TIMEOUT = "5s"
 
-/** After this long a pending movement's process is presumed dead and its outcome unknown. */
+/**
+ * How long after its provider call must have ended (`provider_timeout_ms`) a
+ * pending movement's process is presumed dead and its outcome unknown. Never
+ * less than the timeout: a call still in flight must not be repeated beside it.
+ */
 export const STALE_PENDING_MS = 60_000
 
 export type LockedPayment = {
@@ -170,21 +174,53 @@ export async function movementStatus(id: string, sharedContext: Context): Promis
   return row?.status
 }
 
-/** The provider's answer to a movement is lost: it stays counted, for reconciliation to settle. */
-export async function markMovementUnknown(id: string, sharedContext: Context): Promise<void> {
-  await execute(
+/**
+ * The provider's answer to a movement is lost: it stays counted, for
+ * reconciliation to settle. The payment is locked first, in the order every
+ * money path locks (payment, then movement). True when this call changed it.
+ */
+export async function markMovementUnknown(id: string, sharedContext: Context): Promise<boolean> {
+  await lockPaymentOfMovement(id, sharedContext)
+  const rows = await execute(
     sharedContext,
-    `UPDATE payment_movement SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending'`,
+    `UPDATE payment_movement SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending' RETURNING id`,
     [id]
   )
+  return rows.length > 0
 }
 
-/** The provider said no: the movement is refused and counts for nothing. */
-export async function markMovementRefused(id: string, sharedContext: Context): Promise<void> {
+/**
+ * The provider said no: the movement is refused and counts for nothing. True
+ * only when this call refused it — a movement that succeeded meanwhile (a
+ * reconciliation that got there first) stays succeeded.
+ */
+export async function markMovementRefused(id: string, sharedContext: Context): Promise<boolean> {
+  await lockPaymentOfMovement(id, sharedContext)
+  const rows = await execute(
+    sharedContext,
+    `UPDATE payment_movement SET status = 'refused', updated_at = now() WHERE id = ? AND status IN ('pending', 'unknown') RETURNING id`,
+    [id]
+  )
+  return rows.length > 0
+}
+
+/** Marks a cancel succeeded, under its payment's lock. True when this call settled it. */
+export async function markCancelSucceeded(id: string, sharedContext: Context): Promise<boolean> {
+  await lockPaymentOfMovement(id, sharedContext)
+  const rows = await execute(
+    sharedContext,
+    `UPDATE payment_movement SET status = 'succeeded', settled_at = now(), updated_at = now()
+      WHERE id = ? AND status IN ('pending', 'unknown') RETURNING id`,
+    [id]
+  )
+  return rows.length > 0
+}
+
+async function lockPaymentOfMovement(movementId: string, sharedContext: Context): Promise<void> {
   await execute(
     sharedContext,
-    `UPDATE payment_movement SET status = 'refused', updated_at = now() WHERE id = ? AND status IN ('pending', 'unknown')`,
-    [id]
+    `SELECT 1 FROM payment p WHERE p.id = (SELECT m.payment_id FROM payment_movement m WHERE m.id = ?) FOR NO KEY UPDATE`,
+    [movementId]
   )
 }
 

@@ -68,7 +68,6 @@ as $$
                                      coalesce(payment_currency_exponent(s.currency_code), 20)));
       insert into payment_movement (id, kind, payment_id, amount, raw_amount, status, settled_at)
       values (p_capture_id, 'capture', p.id, v_captured, payment_raw(v_captured), 'succeeded', now());
-      perform payment_write_settled_row(p_capture_id);
       update payment set captured_at = now(), updated_at = now() where id = p.id returning * into p;
       capture_id := p_capture_id;
     end if;

@@ -3,11 +3,12 @@
 --   * bounds, on insert: captures (settled and open) within the authorized amount rounded
 --     to the currency, refunds (settled and open) within the settled captures — checked
 --     under the payment's row lock, so no writer can pass them concurrently;
---   * the collection's captured and refunded totals move when a movement succeeds, and
---     only then: Medusa reads them, and they count settled money only;
+--   * when a capture or refund succeeds, and only then, its row is written
+--     (payment_write_settled_row) and the collection's captured and refunded totals move:
+--     Medusa reads them, and they count settled money only;
 --   * one ledger entry per insert and per transition (reserved, recorded, succeeded,
 --     unknown, refused), with captured_delta / refunded_delta on settlement only.
--- Writes: payment_collection, payment_ledger_entry.
+-- Writes: capture or refund, payment_collection, payment_ledger_entry.
 --
 -- Defined by Migration20261202004548.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
@@ -49,6 +50,8 @@ as $$
 
     if NEW.status = 'succeeded' and NEW.kind in ('capture', 'refund') then
       v_settled := v_amount;
+      -- the row Medusa reads exists exactly when the movement has succeeded, however it got there
+      perform payment_write_settled_row(NEW.id);
       perform payment_collection_apply(pay.payment_collection_id, 0,
         case when NEW.kind = 'capture' then v_settled else 0 end,
         case when NEW.kind = 'refund' then v_settled else 0 end, true);

@@ -1,5 +1,5 @@
--- Trigger function (payment_movement, before update or delete): a movement's kind, payment
--- and amount are fixed when it is reserved, and its status follows one state machine —
+-- Trigger function (payment_movement, before update or delete): everything a movement says
+-- but its status is fixed when it is reserved, and its status follows one state machine —
 --   pending -> succeeded | unknown | refused,   unknown -> succeeded | refused
 -- (succeeded and refused are final). Anything else, and any delete, is refused.
 -- Writes: nothing.
@@ -16,8 +16,10 @@ as $$
     end if;
     if OLD.kind is distinct from NEW.kind or OLD.payment_id is distinct from NEW.payment_id
        or OLD.amount is distinct from NEW.amount or OLD.raw_amount is distinct from NEW.raw_amount
-       or OLD.deleted_at is distinct from NEW.deleted_at then
-      raise exception 'payment movement %: its kind, payment and amount cannot change', OLD.id using errcode = 'check_violation';
+       or OLD.deleted_at is distinct from NEW.deleted_at or OLD.idempotency_key is distinct from NEW.idempotency_key
+       or OLD.created_by is distinct from NEW.created_by or OLD.note is distinct from NEW.note
+       or OLD.refund_reason_id is distinct from NEW.refund_reason_id or OLD.metadata is distinct from NEW.metadata then
+      raise exception 'payment movement %: only its status changes once it is reserved', OLD.id using errcode = 'check_violation';
     end if;
     if OLD.status is distinct from NEW.status
        and not ((OLD.status = 'pending' and NEW.status in ('succeeded', 'unknown', 'refused'))

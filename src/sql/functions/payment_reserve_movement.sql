@@ -119,14 +119,14 @@ as $$
     end if;
 
     if p_kind = 'capture' then
-      done := round(m.captured + m.capturing + moved, exp) >= round(authorized, exp);
+      -- complete once settled captures reach the amount: a capture still at the provider may yet be refused
+      done := round(m.captured + case when p_status = 'succeeded' then moved else 0 end, exp) >= round(authorized, exp);
     end if;
     insert into payment_movement (id, kind, payment_id, amount, raw_amount, status, idempotency_key,
                                   created_by, note, refund_reason_id, metadata, settled_at)
     values (p_movement_id, p_kind, p.id, moved, payment_raw(moved), p_status, p_idempotency_key,
             p_created_by, p_note, p_reason_id, p_metadata, case when p_status = 'succeeded' then now() end);
     if p_status = 'succeeded' then
-      perform payment_write_settled_row(p_movement_id);
       if done then
         update payment set captured_at = coalesce(captured_at, now()), updated_at = now() where id = p.id;
       end if;

@@ -2,7 +2,8 @@
 -- the movement becomes succeeded, its capture or refund row is written, the provider's data
 -- is merged into the payment's, and a capture that brings the settled total to the
 -- authorized amount sets captured_at. A movement settled already is left as it is. Returns
--- whether the payment changed and what Medusa's answer carries (payment_answer_context).
+-- whether this call settled the movement, the movement's status (a refused one stays refused),
+-- whether the payment changed, and what Medusa's answer carries (payment_answer_context).
 -- With p_own_transaction the commit does not wait for the disk: a settle lost to a crash
 -- leaves the movement pending, and reconciliation confirms it with the same key.
 -- Answers with payment_answer_context.
@@ -17,6 +18,8 @@ create or replace function payment_settle_movement(
   p_own_transaction boolean
 )
 returns table (
+  settled_now boolean,
+  movement_status text,
   payment_updated boolean,
   payment jsonb,
   movement jsonb,
@@ -45,7 +48,7 @@ as $$
     select c.status into v_status_before from payment_collection c where c.id = p.payment_collection_id;
     if m.id is not null and m.status in ('pending', 'unknown') then
       update payment_movement set status = 'succeeded', settled_at = now(), updated_at = now() where id = m.id;
-      perform payment_write_settled_row(m.id);
+      settled_now := true;
       if m.kind = 'capture' and p.captured_at is null then
         exp := coalesce(payment_currency_exponent(p.currency_code), 20);
         select round(coalesce(sum(x.amount), 0), exp) >= round((p.raw_amount->>'value')::numeric, exp) into v_completes
@@ -65,6 +68,9 @@ as $$
       end if;
     end if;
     payment_updated := coalesce(payment_updated, false);
+    settled_now := coalesce(settled_now, false);
+    movement_status := m.status;
+    if settled_now then movement_status := 'succeeded'; end if;
     select * into payment, movement, payment_session, payment_collection, collection_sessions, others
       from payment_answer_context(p.id, m.kind, p_movement_id);
     payment_collection := jsonb_set(payment_collection, '{status}', to_jsonb(v_status_before));

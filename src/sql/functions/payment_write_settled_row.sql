@@ -1,6 +1,7 @@
 -- Writes the capture or refund row of a movement that has succeeded, with the movement's
 -- id: the one way a row reaches the tables Medusa reads (payment_settled_row_guard refuses
--- any other). Does nothing for a cancel or when the row exists.
+-- any other). Called by payment_movement_books when a movement succeeds. Does nothing for a
+-- cancel or when the row exists.
 -- Writes: capture or refund.
 --
 -- Defined by Migration20261202004548.
