@@ -1,8 +1,7 @@
 import path from "path"
-import { Client } from "pg"
 import { TestDatabaseUtils } from "@medusajs/test-utils"
 import { IPaymentModuleService } from "@medusajs/framework/types"
-import { runScoped } from "../../__fixtures__/module"
+import { recreateDatabase, runScoped } from "../../__fixtures__/module"
 
 // Loads a payment module the way a Medusa application does, through the
 // modules SDK of @medusajs/framework: MedusaAppMigrateUp (what
@@ -30,17 +29,6 @@ export interface LoadedModule {
   service: IPaymentModuleService
   databaseName: string
   shutdown(): Promise<void>
-}
-
-async function recreateDatabase(name: string) {
-  const client = new Client({ connectionString: TestDatabaseUtils.getDatabaseURL("postgres") })
-  await client.connect()
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-    await client.query(`CREATE DATABASE "${name}"`)
-  } finally {
-    await client.end()
-  }
 }
 
 /** Keeps the jest output readable; warnings and errors still go to stderr. */
