@@ -1,7 +1,7 @@
 import { Context } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext, PaymentSessionStatus } from "@medusajs/framework/utils"
 import { PaymentMovement } from "../models"
-import { LockedPayment, lockPayment, markCancelSucceeded, markMovementRefused, releaseIdempotencyRecords } from "../sql/money"
+import { LockedPayment, lockPayment, releaseIdempotencyRecords, settleOpenMovement } from "../sql/money"
 import { execute } from "../sql/runner"
 import { newId } from "../sql/rows"
 import { isOutcomeUnknown, notAllowed, requireString } from "../utils/errors"
@@ -101,7 +101,7 @@ export class Cancellation extends UseCase {
    */
   @InjectTransactionManager()
   protected async undoCancel_(cancel: ReservedCancel, @MedusaContext() sharedContext: Context = {}) {
-    if (!(await markMovementRefused(cancel.movementId, sharedContext))) return
+    if (!(await settleOpenMovement(cancel.movementId, "refused", sharedContext))) return
     await execute(sharedContext, `UPDATE payment SET canceled_at = NULL, updated_at = now() WHERE id = ?`, [cancel.payment.id])
     await releaseIdempotencyRecords("cancel", cancel.payment.id, sharedContext)
   }
@@ -113,7 +113,7 @@ export class Cancellation extends UseCase {
     providerData: Record<string, unknown> | undefined,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<boolean> {
-    if (!(await markCancelSucceeded(movementId, sharedContext))) return false
+    if (!(await settleOpenMovement(movementId, "succeeded", sharedContext))) return false
     await execute(sharedContext, `UPDATE payment SET data = payment_json_merge(data, ?::jsonb), updated_at = now() WHERE id = ?`, [
       providerData === undefined ? null : JSON.stringify(providerData),
       payment.id,

@@ -10,7 +10,7 @@ import {
   Settled,
   settleMovement,
 } from "../sql/hot-path"
-import { lockPayment, markMovementRefused, releaseIdempotencyRecords, STALE_PENDING_MS } from "../sql/money"
+import { lockPayment, releaseIdempotencyRecords, settleOpenMovement, STALE_PENDING_MS } from "../sql/money"
 import { newId } from "../sql/rows"
 import type { AmountSent } from "../types"
 import { MoneyMovementStatus } from "../types/money-movement-status"
@@ -395,7 +395,7 @@ export class MoneyMovements extends UseCase {
     @MedusaContext() sharedContext: Context = {}
   ) {
     // A movement that succeeded meanwhile (reconciliation got there first) stands, with its key.
-    if (await markMovementRefused(id, sharedContext)) {
+    if (await settleOpenMovement(id, "refused", sharedContext)) {
       await releaseIdempotencyRecords(kind, id, sharedContext)
     }
   }

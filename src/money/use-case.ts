@@ -1,7 +1,7 @@
 import { Context, DAL, ModulesSdkTypes } from "@medusajs/framework/types"
 import { InjectTransactionManager, MedusaContext } from "@medusajs/framework/utils"
 import type { ProviderGateway } from "../providers/gateway"
-import { markMovementUnknown } from "../sql/money"
+import { settleOpenMovement } from "../sql/money"
 
 /** Records `payment.<object>.<action>` events in the calling service's message aggregator. */
 export type RecordEvents = (action: string, object: string, rows: { id?: unknown }[], sharedContext: Context) => void
@@ -42,6 +42,6 @@ export abstract class UseCase {
   /** A movement's provider answer was lost: it stays counted, for reconciliation to settle. */
   @InjectTransactionManager()
   async markMovementUnknown_(movementId: string, @MedusaContext() sharedContext: Context = {}) {
-    await markMovementUnknown(movementId, sharedContext)
+    await settleOpenMovement(movementId, "unknown", sharedContext)
   }
 }

@@ -175,43 +175,28 @@ export async function movementStatus(id: string, sharedContext: Context): Promis
 }
 
 /**
- * The provider's answer to a movement is lost: it stays counted, for
- * reconciliation to settle. The payment is locked first, in the order every
- * money path locks (payment, then movement). True when this call changed it.
+ * Moves an open movement (pending or unknown) to the outcome its provider
+ * gave — `unknown` (the answer was lost: it stays counted, for
+ * reconciliation), `refused` or `succeeded` — under its payment's lock,
+ * taken first as every money path takes it (payment, then movement). True
+ * only when this call moved it: a movement another call settled meanwhile
+ * keeps its outcome. The triggers refuse any other transition and keep the
+ * books.
  */
-export async function markMovementUnknown(id: string, sharedContext: Context): Promise<boolean> {
+export async function settleOpenMovement(
+  id: string,
+  outcome: "unknown" | "refused" | "succeeded",
+  sharedContext: Context
+): Promise<boolean> {
   await lockPaymentOfMovement(id, sharedContext)
   const rows = await execute(
     sharedContext,
-    `UPDATE payment_movement SET status = 'unknown', updated_at = now() WHERE id = ? AND status = 'pending' RETURNING id`,
-    [id]
-  )
-  return rows.length > 0
-}
-
-/**
- * The provider said no: the movement is refused and counts for nothing. True
- * only when this call refused it — a movement that succeeded meanwhile (a
- * reconciliation that got there first) stays succeeded.
- */
-export async function markMovementRefused(id: string, sharedContext: Context): Promise<boolean> {
-  await lockPaymentOfMovement(id, sharedContext)
-  const rows = await execute(
-    sharedContext,
-    `UPDATE payment_movement SET status = 'refused', updated_at = now() WHERE id = ? AND status IN ('pending', 'unknown') RETURNING id`,
-    [id]
-  )
-  return rows.length > 0
-}
-
-/** Marks a cancel succeeded, under its payment's lock. True when this call settled it. */
-export async function markCancelSucceeded(id: string, sharedContext: Context): Promise<boolean> {
-  await lockPaymentOfMovement(id, sharedContext)
-  const rows = await execute(
-    sharedContext,
-    `UPDATE payment_movement SET status = 'succeeded', settled_at = now(), updated_at = now()
-      WHERE id = ? AND status IN ('pending', 'unknown') RETURNING id`,
-    [id]
+    `UPDATE payment_movement
+        SET status = :outcome, updated_at = now(),
+            settled_at = CASE WHEN :outcome = 'succeeded' THEN now() ELSE settled_at END
+      WHERE id = :id AND status IN ('pending', 'unknown') AND status <> :outcome
+      RETURNING id`,
+    { id, outcome }
   )
   return rows.length > 0
 }
