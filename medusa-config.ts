@@ -1,3 +1,4 @@
+import path from "node:path"
 import { defineConfig, loadEnv, Modules } from "@medusajs/framework/utils"
 
 // A Medusa 2.21 store whose payment module is this repository's package.
@@ -105,6 +106,10 @@ export default defineConfig({
     disable: process.env.MEDUSA_ADMIN !== "true",
     path: "/app",
   },
+  // The plugin half of the package: one money-moving admin request at a time
+  // per order, and webhooks checked before Medusa queues them. In a store:
+  // `plugins: [{ resolve: "medusa-payment-plus", options: {} }]`.
+  plugins: [{ resolve: path.dirname(pkg("/package.json")), options: {} }],
   modules: [
     {
       key: Modules.PAYMENT,

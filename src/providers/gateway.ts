@@ -122,6 +122,7 @@ type ProviderService = Pick<
   | "savePaymentMethod"
   | "deletePaymentMethod"
   | "getWebhookActionAndData"
+  | "verifyWebhook"
 >
 
 /**
@@ -209,6 +210,10 @@ export class ProviderGateway {
       "getWebhookActionAndData",
       this.providers.getWebhookActionAndData(providerId, payload)
     )
+  }
+
+  verifyWebhook(providerId: string, payload: Parameters<ProviderService["verifyWebhook"]>[1]) {
+    return this.bounded(providerId, "verifyWebhook", this.providers.verifyWebhook(providerId, payload))
   }
 
   private async bounded<T>(providerId: string, operation: string, call: Promise<T>): Promise<T> {

@@ -590,12 +590,19 @@ export default class PaymentModuleService
     eventData: ProviderWebhookPayload,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<WebhookActionResult> {
-    const provider = requireString(eventData?.provider, "webhook provider")
-    if (!eventData.payload || typeof eventData.payload !== "object") {
-      throw invalidData(`The webhook payload for ${provider} must be an object with data, rawData and headers.`)
-    }
-    const providerId = provider.startsWith("pp_") ? provider : `pp_${provider}`
+    const providerId = webhookProviderId(eventData)
     return await this.providerGateway_.getWebhookActionAndData(providerId, eventData.payload)
+  }
+
+  /**
+   * Not in Medusa's interface: checks that a webhook delivery really comes
+   * from its provider, before Medusa queues it. Answers `verified: false`
+   * when the provider has no such check; throws a MedusaError (INVALID_DATA)
+   * when the delivery is forged, tampered with or stale.
+   */
+  async verifyWebhook(eventData: ProviderWebhookPayload): Promise<{ verified: boolean }> {
+    const providerId = webhookProviderId(eventData)
+    return { verified: await this.providerGateway_.verifyWebhook(providerId, eventData.payload) }
   }
 
   // ---------------------------------------------------------------------
@@ -604,3 +611,11 @@ export default class PaymentModuleService
 
 }
 
+/** Medusa's webhook route names the provider without its `pp_` prefix (`/hooks/payment/stripe_stripe`). */
+function webhookProviderId(eventData: ProviderWebhookPayload): string {
+  const provider = requireString(eventData?.provider, "webhook provider")
+  if (!eventData.payload || typeof eventData.payload !== "object") {
+    throw invalidData(`The webhook payload for ${provider} must be an object with data, rawData and headers.`)
+  }
+  return provider.startsWith("pp_") ? provider : `pp_${provider}`
+}

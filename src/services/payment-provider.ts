@@ -180,6 +180,20 @@ export default class PaymentProviderService extends ModulesSdkUtils.MedusaIntern
     return await this.call(providerId, "getWebhookActionAndData", payload)
   }
 
+  /**
+   * Runs the provider's own authenticity check of a webhook delivery, when it
+   * has one (`verifyWebhook`, not part of Medusa's provider interface).
+   * Answers false for a provider without one; throws what the check throws.
+   */
+  async verifyWebhook(providerId: string, payload: ProviderWebhookPayload["payload"]): Promise<boolean> {
+    const provider = this.retrieveProvider(providerId) as IPaymentProvider & {
+      verifyWebhook?: (payload: ProviderWebhookPayload["payload"]) => Promise<void>
+    }
+    if (typeof provider.verifyWebhook !== "function") return false
+    await provider.verifyWebhook(payload)
+    return true
+  }
+
   private async call<O extends ProviderOperation>(
     providerId: string,
     operation: O,

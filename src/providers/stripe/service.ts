@@ -306,6 +306,21 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
   async getWebhookActionAndData(
     payload: ProviderWebhookPayload["payload"]
   ): Promise<WebhookActionResult> {
+    const event = parseVerifiedEvent(this.authenticWebhookBody(payload))
+    return webhookActionForEvent(event, (intent) => this.isAsyncPaymentMethod(intent))
+  }
+
+  /**
+   * The check alone, without reading the event or calling Stripe: the
+   * plugin's webhook door (src/plugin/api/verify-webhook.ts) answers 400 to a
+   * delivery that fails it, so Stripe retries it instead of Medusa queueing
+   * a forgery.
+   */
+  async verifyWebhook(payload: ProviderWebhookPayload["payload"]): Promise<void> {
+    this.authenticWebhookBody(payload)
+  }
+
+  private authenticWebhookBody(payload: ProviderWebhookPayload["payload"]): Buffer {
     const body = rawBodyBytes(payload.rawData)
     verifyStripeSignature({
       rawBody: body,
@@ -313,8 +328,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       secrets: this.options_.webhookSecrets,
       toleranceSeconds: this.options_.webhookToleranceSeconds,
     })
-    const event = parseVerifiedEvent(body)
-    return webhookActionForEvent(event, (intent) => this.isAsyncPaymentMethod(intent))
+    return body
   }
 
   // ---------------------------------------------------------------- customers

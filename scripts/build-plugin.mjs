@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Medusa loads a plugin's API middlewares, routes, subscribers and jobs from
+// `<package>/.medusa/server/src` (the layout `medusa plugin:build` produces).
+// The compiled code lives in dist/ with the module it belongs to; here each
+// compiled file of dist/plugin/ gets a one-line entry at the same place under
+// .medusa/server/src/, so the plugin and the module share one copy of the code.
+import fs from "node:fs"
+import path from "node:path"
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
+const compiled = path.join(root, "dist", "plugin")
+const layout = path.join(root, ".medusa", "server", "src")
+
+if (!fs.existsSync(compiled)) {
+  console.error("build-plugin: dist/plugin is missing; run tsc first (npm run build).")
+  process.exit(1)
+}
+fs.rmSync(path.join(root, ".medusa", "server"), { recursive: true, force: true })
+
+let written = 0
+for (const entry of fs.readdirSync(compiled, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith(".js")) continue
+  const source = path.join(entry.parentPath ?? entry.path, entry.name)
+  const target = path.join(layout, path.relative(compiled, source))
+  fs.mkdirSync(path.dirname(target), { recursive: true })
+  const relative = path.relative(path.dirname(target), source).split(path.sep).join("/")
+  fs.writeFileSync(target, `module.exports = require(${JSON.stringify(relative.startsWith(".") ? relative : `./${relative}`)})\n`)
+  written++
+}
+console.log(`build-plugin: ${written} entries under .medusa/server/src`)

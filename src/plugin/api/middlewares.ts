@@ -1,0 +1,21 @@
+import { defineMiddlewares } from "@medusajs/framework/http"
+import { serializeByCollection, serializeByOrder, serializeByPayment } from "./serialize-order-payments"
+import { verifyWebhookAtTheDoor } from "./verify-webhook"
+
+/**
+ * The plugin's API middlewares (`plugins: [{ resolve: "medusa-payment-plus" }]`).
+ * They run before Medusa's own route handlers of the same paths:
+ * - every admin request that moves an order's money waits for the previous
+ *   one on that order to finish (serialize-order-payments.ts);
+ * - a webhook for one of this module's providers is checked before Medusa
+ *   queues it (verify-webhook.ts).
+ */
+export default defineMiddlewares({
+  routes: [
+    { matcher: "/admin/payments/:id/capture", methods: ["POST"], middlewares: [serializeByPayment] },
+    { matcher: "/admin/payments/:id/refund", methods: ["POST"], middlewares: [serializeByPayment] },
+    { matcher: "/admin/payment-collections/:id/mark-as-paid", methods: ["POST"], middlewares: [serializeByCollection] },
+    { matcher: "/admin/orders/:id/cancel", methods: ["POST"], middlewares: [serializeByOrder] },
+    { matcher: "/hooks/payment/:provider", methods: ["POST"], middlewares: [verifyWebhookAtTheDoor] },
+  ],
+})
