@@ -1,5 +1,8 @@
 import { startEnvironment, type Environment } from "./harness/environment"
-import { concurrentCapturesAndRefunds, concurrentRefunds, succeeded } from "./harness/concurrent"
+import { concurrentCapturesAndRefunds, concurrentRefunds, expectStoreAgrees, succeeded } from "./harness/concurrent"
+import { moneyFacts, orderTransactions, stripeFacts } from "./harness/facts"
+import { HttpError } from "./harness/http"
+import { placeOrder } from "./harness/orders"
 
 // The plugin (plugins: [{ resolve: "medusa-payment-plus" }]) runs one
 // money-moving admin request at a time per order. Without it, Medusa's refund
@@ -53,4 +56,43 @@ describe("one money-moving request at a time per order (one server)", () => {
     ])
     expect(succeeded(outcomes, "capture")).toBeGreaterThanOrEqual(1)
   })
+
+  it("a refund whose answer Stripe lost: no order transaction while unknown; reconciliation settles it and records it on the order, once", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, {})
+    // Stripe makes the refund, the answer never arrives (the SDK's 2 retries too).
+    env.local.addFault({ match: "POST /v1/refunds", phase: "after", action: "disconnect", times: 3 })
+    let answer: { status: number; message: string } | undefined
+    try {
+      await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 })
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error
+      answer = { status: error.status, message: error.body?.message ?? "" }
+    } finally {
+      env.local.clearFaults()
+    }
+    process.stdout.write(`[e2e] refund with a lost answer: ${JSON.stringify(answer)}\n`)
+    expect(answer?.status).toBeGreaterThanOrEqual(400)
+    expect((await stripeFacts(env, placed.intentId!)).refunded).toBe(500)
+    // Only settled money where Medusa reads: no refund row, no order transaction yet.
+    const before = await moneyFacts(env, placed.sessionId)
+    expect(before).toMatchObject({ refunds: [], settled: false })
+    expect((await orderTransactions(env, placed.orderId)).map((t) => t.reference)).toEqual(["capture"])
+
+    const { reconciliation } = await env.admin().post(`/admin/payment-plus/reconcile`, {})
+    expect(reconciliation).toMatchObject({ reversed: [], still_unknown: [], order_transactions_added: 1 })
+    expect(reconciliation.settled).toHaveLength(1)
+    await expectStoreAgrees(env, placed, { captures: [35], refunds: [5] })
+
+    // Run again: nothing left to settle, nothing recorded twice.
+    const { reconciliation: again } = await env.admin().post(`/admin/payment-plus/reconcile`, {})
+    expect(again).toMatchObject({ settled: [], order_transactions_added: 0 })
+    expect(await orderTransactions(env, placed.orderId)).toHaveLength(2)
+  })
+
+  it("the reconcile route is an admin route: refused without authentication", async () => {
+    const response = await fetch(`${env.servers[0].url}/admin/payment-plus/reconcile`, { method: "POST" })
+    expect(response.status).toBe(401)
+  })
 })
+

@@ -1,0 +1,12 @@
+import type { MedusaRequest, MedusaResponse } from "@medusajs/framework/http"
+import { reconcilePayments } from "../../../../../jobs/reconcile-payments"
+
+/**
+ * POST /admin/payment-plus/reconcile: what the scheduled job does, now, for
+ * an admin (authenticated as every /admin route): settles the captures,
+ * refunds and cancels whose provider answer was lost and records them on
+ * their orders. Answers the run's report.
+ */
+export async function POST(req: MedusaRequest, res: MedusaResponse): Promise<void> {
+  res.json({ reconciliation: await reconcilePayments(req.scope) })
+}

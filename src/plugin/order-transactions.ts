@@ -1,0 +1,58 @@
+import type { IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
+
+type SettledRow = { id: string; amount: unknown; raw_amount?: unknown; payment: { payment_collection_id: string; currency_code: string } }
+
+/**
+ * Medusa records a capture or refund on its order (an order transaction, from
+ * which the order's paid and refunded totals come) in the workflow that made
+ * it. A movement whose outcome was unknown settles later, in reconciliation,
+ * outside any workflow: this writes its order transaction then, once (the
+ * same reference / reference_id check as core-flows' addOrderTransactionStep),
+ * so the order's transactions always equal the payment's settled money.
+ * Answers how many transactions it added.
+ */
+export async function recordSettledOnOrders(container: MedusaContainer, movementIds: string[]): Promise<number> {
+  if (!movementIds.length || !container.hasRegistration(Modules.ORDER)) return 0
+  const query = container.resolve(ContainerRegistrationKeys.QUERY)
+  const fields = ["id", "amount", "raw_amount", "payment.payment_collection_id", "payment.currency_code"]
+  const rows = async (entity: "capture" | "refund") =>
+    ((await query.graph({ entity, fields, filters: { id: movementIds } } as any)).data as SettledRow[]).map((row) => ({
+      row,
+      reference: entity,
+    }))
+  const settled = [...(await rows("capture")), ...(await rows("refund"))]
+  if (!settled.length) return 0
+
+  const collectionIds = [...new Set(settled.map(({ row }) => row.payment.payment_collection_id))]
+  const { data: links } = await query.graph({
+    entity: "order_payment_collection",
+    fields: ["order_id", "payment_collection_id"],
+    filters: { payment_collection_id: collectionIds },
+  } as any)
+  const orderOf = new Map((links as { order_id: string; payment_collection_id: string }[]).map((l) => [l.payment_collection_id, l.order_id]))
+
+  const wanted = settled
+    .filter(({ row }) => orderOf.has(row.payment.payment_collection_id))
+    .map(({ row, reference }) => {
+      const amount = MathBN.convert((row.raw_amount as any) ?? (row.amount as any))
+      return {
+        order_id: orderOf.get(row.payment.payment_collection_id)!,
+        reference,
+        reference_id: row.id,
+        amount: reference === "refund" ? MathBN.mult(amount, -1) : amount,
+        currency_code: row.payment.currency_code,
+      }
+    })
+  if (!wanted.length) return 0
+
+  const orders = container.resolve<IOrderModuleService>(Modules.ORDER)
+  const existing = await orders.listOrderTransactions(
+    { reference_id: wanted.map((t) => t.reference_id) } as any,
+    { select: ["order_id", "reference", "reference_id"] }
+  )
+  const recorded = new Set(existing.map((t: any) => `${t.order_id}|${t.reference}|${t.reference_id}`))
+  const missing = wanted.filter((t) => !recorded.has(`${t.order_id}|${t.reference}|${t.reference_id}`))
+  if (missing.length) await orders.addOrderTransactions(missing as any)
+  return missing.length
+}
