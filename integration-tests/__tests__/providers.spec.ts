@@ -43,6 +43,11 @@ paymentModuleSuite(
         await expect(service.getWebhookActionAndData({ provider: "system_default", payload })).resolves.toEqual({ action: "not_supported" })
       })
 
+      it("verifyWebhook: a provider without its own check answers verified: false; an unknown provider is NOT_FOUND", async () => {
+        await expect((service as any).verifyWebhook({ provider: "system_default", payload })).resolves.toEqual({ verified: false })
+        await expect((service as any).verifyWebhook({ provider: "nobody_here", payload })).rejects.toMatchObject({ type: "not_found" })
+      })
+
       it.each([undefined, null, 123, {}, ""])("rejects a provider of %p with INVALID_DATA", async (provider) => {
         const error = await service.getWebhookActionAndData({ provider: provider as any, payload }).catch((e) => e)
         expect(error).toBeInstanceOf(MedusaError)

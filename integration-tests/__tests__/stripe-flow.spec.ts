@@ -229,6 +229,12 @@ describe("the module with the Stripe provider against the local Stripe", () => {
       expect(MedusaError.isMedusaError(error)).toBe(true)
       expect(error.type).toBe(MedusaError.Types.INVALID_DATA)
       expect(error.message).toMatch(/signature/i)
+      // The plugin's webhook door asks the same question alone, and gets the same refusal.
+      const refusal = await (service as any).verifyWebhook({ provider: "stripe_auto", payload }).catch((e: unknown) => e)
+      expect(refusal).toMatchObject({ type: MedusaError.Types.INVALID_DATA, message: error.message })
     }
+    await expect(
+      (service as any).verifyWebhook({ provider: "stripe_auto", payload: { data: genuine.data, rawData: genuine.rawData, headers: genuine.headers } })
+    ).resolves.toEqual({ verified: true })
   })
 })
