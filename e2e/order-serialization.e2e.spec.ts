@@ -90,6 +90,27 @@ describe("one money-moving request at a time per order (one server)", () => {
     expect(await orderTransactions(env, placed.orderId)).toHaveLength(2)
   })
 
+  it("a refund while an order edit is open: refused with Medusa's message before any money moves; allowed once the edit is canceled", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, {})
+    await env.admin().post(`/admin/order-edits`, { order_id: placed.orderId })
+    let answer: { status: number; message: string } | "ok" = "ok"
+    try {
+      await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 })
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error
+      answer = { status: error.status, message: error.body?.message ?? "" }
+    }
+    // Without the plugin Medusa answers the same 400 after refunding at Stripe.
+    expect(answer).toEqual({ status: 400, message: `Order (${placed.orderId}) already has an existing active order change` })
+    // The edit is the one open order change; the refund left none of its own.
+    await expectStoreAgrees(env, placed, { captures: [35], refunds: [], openOrderChanges: 1 })
+
+    await env.admin().delete(`/admin/order-edits/${placed.orderId}`)
+    await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 })
+    await expectStoreAgrees(env, placed, { captures: [35], refunds: [5] })
+  })
+
   it("the reconcile route is an admin route: refused without authentication", async () => {
     const response = await fetch(`${env.servers[0].url}/admin/payment-plus/reconcile`, { method: "POST" })
     expect(response.status).toBe(401)

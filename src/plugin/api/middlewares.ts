@@ -1,4 +1,5 @@
 import { defineMiddlewares } from "@medusajs/framework/http"
+import { refuseRefundTheOrderCannotRecord } from "./refuse-refund-the-order-cannot-record"
 import { serializeByCollection, serializeByOrder, serializeByPayment } from "./serialize-order-payments"
 import { verifyWebhookAtTheDoor } from "./verify-webhook"
 
@@ -7,13 +8,19 @@ import { verifyWebhookAtTheDoor } from "./verify-webhook"
  * They run before Medusa's own route handlers of the same paths:
  * - every admin request that moves an order's money waits for the previous
  *   one on that order to finish (serialize-order-payments.ts);
+ * - a refund the order could not record afterwards is refused before it is
+ *   made (refuse-refund-the-order-cannot-record.ts);
  * - a webhook for one of this module's providers is checked before Medusa
  *   queues it (verify-webhook.ts).
  */
 export default defineMiddlewares({
   routes: [
     { matcher: "/admin/payments/:id/capture", methods: ["POST"], middlewares: [serializeByPayment] },
-    { matcher: "/admin/payments/:id/refund", methods: ["POST"], middlewares: [serializeByPayment] },
+    {
+      matcher: "/admin/payments/:id/refund",
+      methods: ["POST"],
+      middlewares: [serializeByPayment, refuseRefundTheOrderCannotRecord],
+    },
     { matcher: "/admin/payment-collections/:id/mark-as-paid", methods: ["POST"], middlewares: [serializeByCollection] },
     { matcher: "/admin/orders/:id/cancel", methods: ["POST"], middlewares: [serializeByOrder] },
     { matcher: "/hooks/payment/:provider", methods: ["POST"], middlewares: [verifyWebhookAtTheDoor] },
