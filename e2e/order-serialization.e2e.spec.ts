@@ -111,6 +111,41 @@ describe("one money-moving request at a time per order (one server)", () => {
     await expectStoreAgrees(env, placed, { captures: [35], refunds: [5] })
   })
 
+  it("an order cancel racing a capture and a refund (Stripe): canceled with everything refunded or voided, or not canceled — the books agree either way", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    const call = async (path: string, body: object) => {
+      try {
+        await env.admin().post(path, body)
+        return "ok"
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error
+        expect(error.status).toBeLessThan(500)
+        return `${error.status} ${error.body?.message}`
+      }
+    }
+    const answers = await Promise.all([
+      call(`/admin/payments/${placed.paymentId}/capture`, {}),
+      call(`/admin/orders/${placed.orderId}/cancel`, {}),
+      call(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 }),
+    ])
+    process.stdout.write(`[e2e] capture / cancel / refund at once: ${JSON.stringify(answers)}\n`)
+    const facts = await moneyFacts(env, placed.sessionId)
+    await expectStoreAgrees(env, placed, {
+      captures: facts.captures.map((c) => c.amount),
+      refunds: facts.refunds.map((r) => r.amount),
+    })
+    const [order] = await env.sql(`SELECT status FROM "order" WHERE id = $1`, [placed.orderId])
+    if (order.status === "canceled") {
+      expect(answers[1]).toBe("ok")
+      // Nothing of the customer's money is kept: never captured (voided), or captured and refunded in full.
+      expect(facts.captured - facts.refunded).toBe(0)
+      const stripe = await stripeFacts(env, placed.intentId!)
+      expect(stripe.amount_received - stripe.refunded).toBe(0)
+    } else {
+      expect(answers[1]).not.toBe("ok")
+    }
+  })
+
   it("the reconcile route is an admin route: refused without authentication", async () => {
     const response = await fetch(`${env.servers[0].url}/admin/payment-plus/reconcile`, { method: "POST" })
     expect(response.status).toBe(401)
