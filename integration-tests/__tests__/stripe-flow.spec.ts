@@ -89,6 +89,41 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     ])
   })
 
+  it("a refund made in Stripe's dashboard: its webhook records it once as a refund of the payment; the module's own refunds are never recorded twice", async () => {
+    const { collection, session } = await startCheckout(MANUAL_CAPTURE, "40.00", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    await service.capturePayment({ payment_id: payment.id })
+    await service.refundPayment({ payment_id: payment.id, amount: "10.00" })
+    const before = harness.webhooks.length
+    const dashboard = await harness.sdk.refunds.create({ payment_intent: intentOf(payment.data).id, amount: 700 })
+    await harness.localStripe.waitForWebhooks()
+    const deliveries = harness.webhooks
+      .slice(before)
+      .filter((w) => ["charge.refunded", "refund.created"].includes((w.data as any).type))
+    expect(deliveries.length).toBeGreaterThanOrEqual(2)
+
+    // Every delivery, twice, and in reverse order: one refund recorded.
+    for (const delivery of [...deliveries, ...deliveries].reverse()) {
+      const answer = await service.getWebhookActionAndData({
+        provider: "stripe_stripe",
+        payload: { data: delivery.data, rawData: delivery.rawData, headers: delivery.headers },
+      })
+      // Medusa's answer shape: no action for a refund, the provider's facts not passed on.
+      expect(answer).toEqual({ action: "not_supported", data: { session_id: session.id, amount: expect.anything() } })
+    }
+    const refunds = await service.listRefunds({ payment_id: payment.id })
+    expect(refunds.map((r) => [r.id.startsWith(`ref_${dashboard.id}`), Number(r.amount)]).sort()).toEqual([
+      [false, 10],
+      [true, 7],
+    ])
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ captured_amount: 40, refunded_amount: 17 })
+    expect(await (service as any).verifyLedger()).toEqual([])
+    // What is left to refund is what Stripe has left: 23, not 30.
+    const over = await service.refundPayment({ payment_id: payment.id, amount: "23.01" }).catch((e) => e)
+    expect(over).toMatchObject({ type: MedusaError.Types.INVALID_DATA })
+    await service.refundPayment({ payment_id: payment.id, amount: "23.00" })
+  })
+
   const roundingEntries = (paymentId: string) =>
     query(
       db,

@@ -1,22 +1,15 @@
 import { MedusaContainer } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
-import { recordSettledOnOrders } from "../plugin/order-transactions"
 import type { ReconciliationReport } from "../money/reconcile"
 import type PaymentModuleService from "../services/payment-module"
 
-export type ReconciliationRun = ReconciliationReport & {
-  /** order transactions written for captures and refunds settled by this run */
-  order_transactions_added: number
-}
-
 /**
- * Settles captures, refunds and cancels whose provider answer was lost, then
- * records the settled captures and refunds on their orders.
+ * Settles captures, refunds and cancels whose provider answer was lost. With
+ * the plugin, each capture and refund settled here is then recorded on its
+ * order (src/plugin/subscribers/record-settled-money-on-orders.ts).
  */
-export async function reconcilePayments(container: MedusaContainer): Promise<ReconciliationRun> {
-  const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
-  const report = await payments.reconcilePayments()
-  return { ...report, order_transactions_added: await recordSettledOnOrders(container, report.settled) }
+export async function reconcilePayments(container: MedusaContainer): Promise<ReconciliationReport> {
+  return await container.resolve<PaymentModuleService>(Modules.PAYMENT).reconcilePayments()
 }
 
 /**
@@ -32,7 +25,7 @@ export default async function reconcilePaymentsJob(container: MedusaContainer): 
   const total = run.settled.length + run.reversed.length + run.still_unknown.length
   if (total > 0) {
     logger.info(
-      `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown, ${run.order_transactions_added} order transactions added.`
+      `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown.`
     )
   }
 }

@@ -6,11 +6,11 @@ type SettledRow = { id: string; amount: unknown; raw_amount?: unknown; payment: 
 /**
  * Medusa records a capture or refund on its order (an order transaction, from
  * which the order's paid and refunded totals come) in the workflow that made
- * it. A movement whose outcome was unknown settles later, in reconciliation,
- * outside any workflow: this writes its order transaction then, once (the
- * same reference / reference_id check as core-flows' addOrderTransactionStep),
- * so the order's transactions always equal the payment's settled money.
- * Answers how many transactions it added.
+ * it. Money settled outside any workflow — by reconciliation after a lost
+ * answer, or refunded in the provider's dashboard — gets its order
+ * transaction here, once (the same reference / reference_id check as
+ * core-flows' addOrderTransactionStep), so the order's transactions always
+ * equal the payment's settled money. Answers how many transactions it added.
  */
 export async function recordSettledOnOrders(container: MedusaContainer, movementIds: string[]): Promise<number> {
   if (!movementIds.length || !container.hasRegistration(Modules.ORDER)) return 0

@@ -54,7 +54,9 @@ import { Authorization } from "../money/authorize"
 import { Cancellation } from "../money/cancel"
 import { LedgerAudit, LedgerDiscrepancy } from "../money/ledger-audit"
 import { CaptureInput, MoneyMovements, RefundInput } from "../money/movements"
+import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
+import type { WebhookFacts } from "../types"
 import { ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
 import { PaymentSessions } from "../money/sessions"
@@ -114,6 +116,7 @@ export default class PaymentModuleService
   protected readonly reconciliation_: Reconciliation
   protected readonly authorization_: Authorization
   protected readonly ledgerAudit_: LedgerAudit
+  protected readonly providerRefunds_: ProviderRefunds
   protected readonly accountHolders_: AccountHolders
   protected readonly sessions_: PaymentSessions
   protected readonly collections_: PaymentCollections
@@ -158,6 +161,7 @@ export default class PaymentModuleService
     }
     this.cancellation_ = new Cancellation(parts)
     this.reconciliation_ = new Reconciliation(parts, this.cancellation_, () => this.movements_)
+    this.providerRefunds_ = new ProviderRefunds(parts)
     this.movements_ = new MoneyMovements(parts, (filter, sharedContext) => this.reconciliation_.run(filter, sharedContext))
     this.authorization_ = new Authorization(parts, this.movements_)
     this.ledgerAudit_ = new LedgerAudit(parts)
@@ -585,13 +589,27 @@ export default class PaymentModuleService
   // Webhooks
   // ---------------------------------------------------------------------
 
+  /**
+   * Medusa's answer (`action`, `data`). Facts the provider reports beside it
+   * are recorded first: refunds made at the provider without this module
+   * (src/money/provider-refunds.ts). If recording fails the call throws, and
+   * Medusa's webhook subscriber retries the event.
+   */
   @InjectManager()
+  @EmitEvents()
   async getWebhookActionAndData(
     eventData: ProviderWebhookPayload,
     @MedusaContext() sharedContext: Context = {}
   ): Promise<WebhookActionResult> {
     const providerId = webhookProviderId(eventData)
-    return await this.providerGateway_.getWebhookActionAndData(providerId, eventData.payload)
+    const { refunds_at_provider, ...answer } = (await this.providerGateway_.getWebhookActionAndData(
+      providerId,
+      eventData.payload
+    )) as WebhookActionResult & WebhookFacts
+    if (refunds_at_provider?.length && answer.data?.session_id) {
+      await this.providerRefunds_.record(answer.data.session_id, refunds_at_provider, sharedContext)
+    }
+    return answer
   }
 
   /**

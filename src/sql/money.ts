@@ -421,3 +421,26 @@ export async function ledgerFigures(
     [JSON.stringify(exponents), ids, ids]
   )
 }
+
+/**
+ * Records a refund the provider made without this module (its dashboard), as
+ * a succeeded refund movement: the books trigger then writes Medusa's refund
+ * row, the collection's total and the ledger entry, after checking the bounds.
+ * Its id is derived from the provider's refund id, so recording it again —
+ * the same webhook twice, or a later one listing it — writes nothing.
+ * Answers whether it was written now. Runs under the payment's lock.
+ */
+export async function recordRefundMadeAtProvider(
+  input: { id: string; payment_id: string; amount: string; note: string; metadata: Record<string, unknown> },
+  sharedContext: Context
+): Promise<boolean> {
+  const rows = await execute(
+    sharedContext,
+    `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note, metadata, settled_at)
+     VALUES (:id, 'refund', :payment_id, :amount::numeric, payment_raw(:amount::numeric), 'succeeded', 'provider', :note, :metadata::jsonb, now())
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
+    { ...input, metadata: JSON.stringify(input.metadata) }
+  )
+  return rows.length > 0
+}

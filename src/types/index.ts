@@ -48,6 +48,26 @@ export * from "./money-movement-status"
 export type AmountSent = { amount_sent?: string }
 
 /**
+ * A refund as the provider's own records show it, reported with a webhook
+ * (`refunds_at_provider` beside Medusa's `action` and `data`). The module
+ * records every succeeded one it did not make — a refund from the
+ * provider's dashboard — as a refund of the payment, once. `movement_id` is
+ * the module's movement (its idempotency key) for a refund the module made.
+ */
+export type RefundAtProvider = {
+  /** the provider's id of the refund */
+  id: string
+  /** standard units, an exact decimal string */
+  amount: string
+  status: "succeeded" | "pending" | "failed" | "canceled"
+  movement_id?: string
+  reason?: string
+}
+
+/** What a provider's `getWebhookActionAndData` may add to Medusa's answer. */
+export type WebhookFacts = { refunds_at_provider?: RefundAtProvider[] }
+
+/**
  * What this module sends to a provider's `capturePayment`: Medusa's input
  * plus the amount to capture (standard units, an exact decimal string,
  * already at the currency's precision) and the payment's currency. This

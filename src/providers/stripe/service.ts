@@ -35,11 +35,11 @@ import type {
   UpdatePaymentOutput,
   WebhookActionResult,
 } from "@medusajs/framework/types"
-import { AbstractPaymentProvider, MedusaError } from "@medusajs/framework/utils"
+import { AbstractPaymentProvider, BigNumber, MedusaError } from "@medusajs/framework/utils"
 import Stripe from "stripe"
 import { parseAmount } from "../../utils/amount"
 import { normalizeCurrencyCode } from "../../utils/currency"
-import type { AmountSent, ModuleCapturePaymentInput, ModuleRefundPaymentInput } from "../../types"
+import type { AmountSent, ModuleCapturePaymentInput, ModuleRefundPaymentInput, RefundAtProvider, WebhookFacts } from "../../types"
 import { fromStripeAmount, stripeAmount, type StripeAmount } from "./amounts"
 import { isStripeError, toProviderError } from "./errors"
 import { buildIdempotencyKey, fingerprint } from "./idempotency"
@@ -267,7 +267,8 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
         {
           payment_intent: id,
           amount: amount.minorUnits,
-          metadata: sessionId ? { session_id: sessionId } : undefined,
+          // The movement id tells this refund's webhook from a dashboard refund.
+          metadata: refundMetadata(sessionId, input.context?.idempotency_key),
         },
         { idempotencyKey: key }
       )
@@ -305,9 +306,40 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    */
   async getWebhookActionAndData(
     payload: ProviderWebhookPayload["payload"]
-  ): Promise<WebhookActionResult> {
+  ): Promise<WebhookActionResult & WebhookFacts> {
     const event = parseVerifiedEvent(this.authenticWebhookBody(payload))
+    if (REFUND_EVENTS.has(event.type)) {
+      return await this.refundsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
+    }
     return webhookActionForEvent(event, (intent) => this.isAsyncPaymentMethod(intent))
+  }
+
+  /**
+   * Every refund Stripe holds for the intent, read afresh rather than taken
+   * from the event: events arrive late, twice or out of order, the list is
+   * what is true now. Medusa has no action for a refund (`not_supported`);
+   * the module records the refunds it did not make (`refunds_at_provider`).
+   */
+  protected async refundsOfIntent(intentRef: unknown): Promise<WebhookActionResult & WebhookFacts> {
+    const intentId = typeof intentRef === "string" ? intentRef : (intentRef as { id?: string } | null)?.id
+    if (!intentId) return { action: "not_supported" }
+    const intent = await this.retrieveIntent(intentId, "getWebhookActionAndData")
+    const sessionId = intent.metadata?.session_id
+    if (!sessionId) return { action: "not_supported" }
+    const refunds = await this.call("getWebhookActionAndData", undefined, () =>
+      this.stripe_.refunds.list({ payment_intent: intentId, limit: 100 })
+    )
+    return {
+      action: "not_supported",
+      data: { session_id: sessionId, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
+      refunds_at_provider: refunds.data.map((refund) => ({
+        id: refund.id,
+        amount: fromStripeAmount(refund.amount, refund.currency),
+        status: refundStatus(refund.status),
+        ...(refund.metadata?.medusa_movement_id ? { movement_id: refund.metadata.medusa_movement_id } : {}),
+        ...(refund.reason ? { reason: refund.reason } : {}),
+      })),
+    }
   }
 
   /**
@@ -732,6 +764,20 @@ function isFullyCaptured(intent: Stripe.PaymentIntent): boolean {
   return intent.status === "succeeded" && intent.amount_received >= intent.amount
 }
 
+
+/** Stripe's events that change an intent's refunds. */
+const REFUND_EVENTS = new Set(["charge.refunded", "charge.refund.updated", "refund.created", "refund.updated"])
+
+function refundStatus(status: string | null): RefundAtProvider["status"] {
+  return status === "succeeded" || status === "failed" || status === "canceled" ? status : "pending"
+}
+
+function refundMetadata(sessionId: string | undefined, movementId: string | undefined): Record<string, string> | undefined {
+  const metadata: Record<string, string> = {}
+  if (sessionId) metadata.session_id = sessionId
+  if (movementId) metadata.medusa_movement_id = movementId
+  return Object.keys(metadata).length ? metadata : undefined
+}
 
 function withRefund(existing: unknown, refund: Stripe.Refund): Data[] {
   const previous = Array.isArray(existing) ? (existing as Data[]) : []

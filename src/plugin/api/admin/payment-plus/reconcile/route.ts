@@ -4,8 +4,8 @@ import { reconcilePayments } from "../../../../../jobs/reconcile-payments"
 /**
  * POST /admin/payment-plus/reconcile: what the scheduled job does, now, for
  * an admin (authenticated as every /admin route): settles the captures,
- * refunds and cancels whose provider answer was lost and records them on
- * their orders. Answers the run's report.
+ * refunds and cancels whose provider answer was lost (the plugin's
+ * subscriber then records them on their orders). Answers the run's report.
  */
 export async function POST(req: MedusaRequest, res: MedusaResponse): Promise<void> {
   res.json({ reconciliation: await reconcilePayments(req.scope) })
