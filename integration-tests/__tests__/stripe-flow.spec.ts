@@ -70,9 +70,16 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     expect(intentOf(payment.data)).toMatchObject({ status: "requires_capture", amount_capturable: 5000 })
 
     await service.capturePayment({ payment_id: payment.id, amount: "20.00" })
-    // A partial capture releases the rest of the hold at Stripe: the
-    // remainder cannot be captured again, and the module knows it.
+    // A partial capture releases the rest of the hold at Stripe: the module
+    // records the 30 released as a movement of its own and stops offering it.
     expect(intentOf(payment.data)).toMatchObject({ status: "succeeded", amount_received: 2000 })
+    const [afterCapture] = await service.listPayments({ id: payment.id })
+    expect(afterCapture.captured_at).not.toBeNull()
+    // A later capture request for the released money (Medusa's webhook
+    // workflow sends one) has nothing to do, and asks Stripe for nothing.
+    const again = await service.capturePayment({ payment_id: payment.id, amount: "30.00" })
+    expect(again.captures).toEqual([]) // a no-op answers with no capture (README, "differs on purpose")
+    expect((await service.listCaptures({ payment_id: payment.id })).map((c) => Number(c.amount))).toEqual([20])
     await service.refundPayment({ payment_id: payment.id, amount: "5.25" })
 
     const totals = await service.retrievePaymentCollection(collection.id)
@@ -82,11 +89,15 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     const refunds = [...harness.localStripe.app.store.refunds.values()].filter((r: any) => r.payment_intent === intentOf(payment.data).id)
     expect(refunds.map((r: any) => r.amount)).toEqual([525])
 
-    const movements = await query(db, `SELECT kind, status FROM payment_movement WHERE payment_id = ? ORDER BY created_at, id`, [payment.id])
+    const movements = await query(db, `SELECT kind, status, amount::text FROM payment_movement WHERE payment_id = ? ORDER BY created_at, id`, [payment.id])
     expect(movements).toEqual([
-      { kind: "capture", status: "succeeded" },
-      { kind: "refund", status: "succeeded" },
+      { kind: "capture", status: "succeeded", amount: "20" },
+      { kind: "release", status: "succeeded", amount: "30" },
+      { kind: "refund", status: "succeeded", amount: "5.25" },
     ])
+    const released = await query(db, `SELECT subject, event, raw_amount->>'value' AS amount FROM payment_ledger_entry WHERE payment_id = ? AND subject = 'release'`, [payment.id])
+    expect(released).toEqual([{ subject: "release", event: "recorded", amount: "30" }])
+    expect(await (service as any).verifyLedger()).toEqual([])
   })
 
   it("a refund made in Stripe's dashboard: its webhook records it once as a refund of the payment; the module's own refunds are never recorded twice", async () => {

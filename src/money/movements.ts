@@ -1,6 +1,6 @@
 import { Context, CreateCaptureDTO, CreateRefundDTO, PaymentDTO } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
-import { Capture, Refund } from "../models"
+import { Capture, PaymentMovement, Refund } from "../models"
 import {
   findMovementContext,
   recordProviderRounding,
@@ -10,9 +10,9 @@ import {
   Settled,
   settleMovement,
 } from "../sql/hot-path"
-import { lockPayment, releaseIdempotencyRecords, settleOpenMovement, STALE_PENDING_MS } from "../sql/money"
+import { lockPayment, recordReleasedRemainder, releaseIdempotencyRecords, settleOpenMovement, STALE_PENDING_MS } from "../sql/money"
 import { newId } from "../sql/rows"
-import type { AmountSent } from "../types"
+import type { AmountSent, CaptureFacts } from "../types"
 import { MoneyMovementStatus } from "../types/money-movement-status"
 import { assertCurrencyPrecision, Decimal, parseAmount, roundToCurrency } from "../utils/amount"
 import { currencyExponent } from "../utils/currency"
@@ -352,10 +352,25 @@ export class MoneyMovements extends UseCase {
       this.recordEvents(CommonEvents.CREATED, kind, [settled.movement!], sharedContext)
       await this.recordProviderRounding(kind, movement.id, payment, input.amount, answer, sharedContext)
     }
-    if (settled.payment_updated) {
-      this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment], sharedContext)
+    const released =
+      kind === "capture" && (answer as CaptureFacts | undefined)?.authorization_released
+        ? await this.recordRelease_(payment.id, sharedContext)
+        : undefined
+    if (settled.payment_updated || released) {
+      this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment ?? { id: payment.id }], sharedContext)
     }
     return settled
+  }
+
+  /**
+   * The provider let go of the rest of the authorization with this capture
+   * (Stripe does on a partial capture without multicapture): the rest is
+   * recorded as released and no longer offered for capture. A webhook's
+   * later capture request for the same money is then a no-op.
+   */
+  @InjectTransactionManager()
+  protected async recordRelease_(paymentId: string, @MedusaContext() sharedContext: Context = {}) {
+    return await recordReleasedRemainder(paymentId, newId(PaymentMovement), sharedContext)
   }
 
   /**

@@ -444,3 +444,39 @@ export async function recordRefundMadeAtProvider(
   )
   return rows.length > 0
 }
+
+/**
+ * Records that the provider released what was left of the payment's
+ * authorization after a capture (a `release` movement, succeeded as it
+ * happened: the books trigger writes its ledger entry) and marks the payment
+ * as captured as far as it will go (`captured_at`), so nothing more is
+ * offered for capture. Nothing when the payment is already complete or
+ * canceled, or nothing is left. Answers the movement written, if any.
+ */
+export async function recordReleasedRemainder(
+  paymentId: string,
+  movementId: string,
+  sharedContext: Context
+): Promise<{ id: string; amount: string } | undefined> {
+  const payment = await lockPayment(paymentId, sharedContext)
+  if (payment.captured_at || payment.canceled_at || payment.open_cancel_id) return undefined
+  const [row] = await execute<{ id: string; amount: string }>(
+    sharedContext,
+    `WITH left_over AS (
+       SELECT (p.raw_amount->>'value')::numeric
+              - coalesce((SELECT sum(m.amount) FROM payment_movement m
+                           WHERE m.payment_id = p.id AND m.deleted_at IS NULL
+                             AND m.kind IN ('capture', 'release') AND m.status <> 'refused'), 0) AS amount
+         FROM payment p WHERE p.id = :payment_id
+     )
+     INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note, settled_at)
+     SELECT :id, 'release', :payment_id, amount, payment_raw(amount), 'succeeded', 'provider',
+            'Released by the provider after a partial capture', now()
+       FROM left_over WHERE amount > 0
+     RETURNING id, amount::text`,
+    { id: movementId, payment_id: paymentId }
+  )
+  if (!row) return undefined
+  await execute(sharedContext, `UPDATE payment SET captured_at = now(), updated_at = now() WHERE id = ? AND captured_at IS NULL`, [paymentId])
+  return row
+}

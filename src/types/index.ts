@@ -64,6 +64,15 @@ export type RefundAtProvider = {
   reason?: string
 }
 
+/**
+ * What a provider may add to its `capturePayment` answer: true when, after
+ * this capture, it holds nothing more of the authorization — the rest was
+ * released (Stripe releases it on a partial capture unless multicapture is
+ * on). The module records the released amount as a movement of its own and
+ * stops offering it for capture.
+ */
+export type CaptureFacts = { authorization_released?: boolean }
+
 /** What a provider's `getWebhookActionAndData` may add to Medusa's answer. */
 export type WebhookFacts = { refunds_at_provider?: RefundAtProvider[] }
 

@@ -26,11 +26,17 @@ export const MoneyMovementStatus = {
 
 export type MoneyMovementStatus = (typeof MoneyMovementStatus)[keyof typeof MoneyMovementStatus]
 
-/** What a movement does: take money (capture), give it back (refund), or void the authorization (cancel). */
+/**
+ * What a movement does: take money (capture), give it back (refund), void the
+ * authorization (cancel), or record that the provider let go of what was
+ * left of it after a partial capture (release: recorded as it happened,
+ * never asked for).
+ */
 export const MoneyMovementKind = {
   CAPTURE: "capture",
   REFUND: "refund",
   CANCEL: "cancel",
+  RELEASE: "release",
 } as const
 
 export type MoneyMovementKind = (typeof MoneyMovementKind)[keyof typeof MoneyMovementKind]

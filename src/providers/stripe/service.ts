@@ -39,7 +39,14 @@ import { AbstractPaymentProvider, BigNumber, MedusaError } from "@medusajs/frame
 import Stripe from "stripe"
 import { parseAmount } from "../../utils/amount"
 import { normalizeCurrencyCode } from "../../utils/currency"
-import type { AmountSent, ModuleCapturePaymentInput, ModuleRefundPaymentInput, RefundAtProvider, WebhookFacts } from "../../types"
+import type {
+  AmountSent,
+  CaptureFacts,
+  ModuleCapturePaymentInput,
+  ModuleRefundPaymentInput,
+  RefundAtProvider,
+  WebhookFacts,
+} from "../../types"
 import { fromStripeAmount, stripeAmount, type StripeAmount } from "./amounts"
 import { isStripeError, toProviderError } from "./errors"
 import { buildIdempotencyKey, fingerprint } from "./idempotency"
@@ -216,7 +223,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * (a partial capture released the rest) is not: a further capture is an
    * error, never a silent success.
    */
-  async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput & AmountSent> {
+  async capturePayment(input: CaptureInput): Promise<CapturePaymentOutput & AmountSent & CaptureFacts> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "capturePayment")
     // Only the module's capture id identifies one capture; without it a
@@ -236,7 +243,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
 
     try {
       const intent = await this.stripe_.paymentIntents.capture(id, params, { idempotencyKey: key })
-      return { data: asData(intent), ...(amount ? { amount_sent: amount.sent } : {}) }
+      return { data: asData(intent), ...(amount ? { amount_sent: amount.sent } : {}), ...releaseFacts(intent) }
     } catch (error) {
       const current = await this.intentInUnexpectedState(error, id)
       if (current && isFullyCaptured(current)) {
@@ -762,6 +769,11 @@ function capturableOf(data: Data): number {
 
 function isFullyCaptured(intent: Stripe.PaymentIntent): boolean {
   return intent.status === "succeeded" && intent.amount_received >= intent.amount
+}
+
+/** A succeeded intent that received less than its amount: Stripe released the rest. */
+function releaseFacts(intent: Stripe.PaymentIntent): CaptureFacts {
+  return intent.status === "succeeded" && intent.amount_received < intent.amount ? { authorization_released: true } : {}
 }
 
 

@@ -1,8 +1,9 @@
 -- Trigger function (payment_movement, after insert or a status change): the books of money
 -- movements, and the only place they are kept.
---   * bounds, on insert: captures (settled and open) within the authorized amount rounded
---     to the currency, refunds (settled and open) within the settled captures — checked
---     under the payment's row lock, so no writer can pass them concurrently;
+--   * bounds, on insert: captures (settled and open) and what the provider released after a
+--     partial capture within the authorized amount rounded to the currency, refunds (settled
+--     and open) within the settled captures — checked under the payment's row lock, so no
+--     writer can pass them concurrently;
 --   * when a capture or refund succeeds, and only then, its row is written
 --     (payment_write_settled_row) and the collection's captured and refunded totals move:
 --     Medusa reads them, and they count settled money only;
@@ -10,7 +11,7 @@
 --     unknown, refused), with captured_delta / refunded_delta on settlement only.
 -- Writes: capture or refund, payment_collection, payment_ledger_entry.
 --
--- Defined by Migration20261202004548.
+-- Defined by Migration20261202004548 and Migration20261202032358; the body below is Migration20261202032358's text.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
 create or replace function payment_movement_books()
 returns trigger
@@ -33,8 +34,8 @@ as $$
       from payment p where p.id = NEW.payment_id
        for no key update;
 
-    if TG_OP = 'INSERT' and NEW.kind in ('capture', 'refund') and NEW.status <> 'refused' then
-      select coalesce(sum(m.amount) filter (where m.kind = 'capture' and m.status <> 'refused'), 0) as captures,
+    if TG_OP = 'INSERT' and NEW.kind in ('capture', 'refund', 'release') and NEW.status <> 'refused' then
+      select coalesce(sum(m.amount) filter (where m.kind in ('capture', 'release') and m.status <> 'refused'), 0) as captures,
              coalesce(sum(m.amount) filter (where m.kind = 'capture' and m.status = 'succeeded'), 0) as settled_captures,
              coalesce(sum(m.amount) filter (where m.kind = 'refund' and m.status <> 'refused'), 0) as refunds
         into totals

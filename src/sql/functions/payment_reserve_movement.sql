@@ -9,7 +9,7 @@
 -- whole amount.
 -- Writes: payment_movement (capture or refund, payment when recorded as succeeded).
 --
--- Defined by Migration20261121170000, Migration20261121190000 and Migration20261202004548; the body below is Migration20261202004548's text.
+-- Defined by Migration20261121170000, Migration20261121190000, Migration20261202004548 and Migration20261202032358; the body below is Migration20261202032358's text.
 -- To change it, edit this file and add a migration that runs the same text (README, "Development").
 create or replace function payment_reserve_movement(
   p_kind text,
@@ -57,6 +57,7 @@ as $$
     currency_code := p.currency_code; payment := to_jsonb(p); completes := false;
     select coalesce(sum(x.amount) filter (where x.kind = 'capture' and x.status = 'succeeded'), 0) as captured,
            coalesce(sum(x.amount) filter (where x.kind = 'capture' and x.status in ('pending', 'unknown')), 0) as capturing,
+           coalesce(sum(x.amount) filter (where x.kind = 'release' and x.status = 'succeeded'), 0) as released,
            coalesce(sum(x.amount) filter (where x.kind = 'refund' and x.status = 'succeeded'), 0) as refunded,
            coalesce(sum(x.amount) filter (where x.kind = 'refund' and x.status in ('pending', 'unknown')), 0) as refunding,
            count(*) filter (where x.status = 'unknown')::int as unknown,
@@ -83,12 +84,12 @@ as $$
     end if;
     authorized := (p.raw_amount->>'value')::numeric;
     if p_kind = 'capture' then
-      -- Fully captured, or about to be by captures still waiting for the provider:
-      -- a second request for the same money has nothing to do.
-      if p.captured_at is not null or round(m.captured + m.capturing, exp) >= round(authorized, exp) then
+      -- Fully captured, or about to be by captures still waiting for the provider, or the
+      -- rest released by the provider: a second request for the same money has nothing to do.
+      if p.captured_at is not null or round(m.captured + m.capturing + m.released, exp) >= round(authorized, exp) then
         verdict := 'noop'; completes := true; left_to_move := '0'; return next; return;
       end if;
-      left_amount := authorized - m.captured - m.capturing;
+      left_amount := authorized - m.captured - m.capturing - m.released;
     else
       left_amount := m.captured - m.refunded - m.refunding;
     end if;
