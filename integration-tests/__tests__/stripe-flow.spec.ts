@@ -135,6 +135,60 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     await service.refundPayment({ payment_id: payment.id, amount: "23.00" })
   })
 
+  it("an authorization nearing Stripe's 7 days is reported; past them, once Stripe has let it go, the payment and session are canceled", async () => {
+    const { collection, session } = await startCheckout(MANUAL_CAPTURE, "12.00", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const day = 24 * 60 * 60 * 1000
+    const authorizedAgo = (ms: number) =>
+      query(db, `UPDATE payment SET created_at = now() - (? || ' milliseconds')::interval WHERE id = ?`, [String(ms), payment.id])
+    const check = () => (service as any).checkAuthorizations()
+
+    await authorizedAgo(5 * day)
+    expect((await check()).expiring.map((e: any) => e.payment_id)).not.toContain(payment.id)
+    await authorizedAgo(6.5 * day)
+    const near = (await check()).expiring.find((e: any) => e.payment_id === payment.id)
+    expect(near).toMatchObject({ provider_id: MANUAL_CAPTURE })
+    expect(Math.abs(new Date(near.expires_at).getTime() - (Date.now() + 0.5 * day))).toBeLessThan(60_000)
+
+    // Past 7 days but still capturable at Stripe: reported, not canceled.
+    await authorizedAgo(8 * day)
+    expect((await check()).expiring.map((e: any) => e.payment_id)).toContain(payment.id)
+    expect((await service.listPayments({ id: payment.id }))[0].canceled_at).toBeNull()
+
+    // Stripe lets it go (as its expiry does): the next check cancels it here, once.
+    await harness.sdk.paymentIntents.cancel(intentOf(payment.data).id)
+    expect((await check()).expired).toEqual([payment.id])
+    expect((await check()).expired).toEqual([])
+    expect((await service.listPayments({ id: payment.id }))[0].canceled_at).not.toBeNull()
+    expect((await service.retrievePaymentSession(session.id)).status).toBe("canceled")
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ authorized_amount: 0 })
+    const movements = await query(db, `SELECT kind, status, created_by, note FROM payment_movement WHERE payment_id = ?`, [payment.id])
+    expect(movements).toEqual([{ kind: "cancel", status: "succeeded", created_by: "provider", note: "Authorization expired at the provider" }])
+    expect(await (service as any).verifyLedger()).toEqual([])
+  })
+
+  it("a payment_intent.canceled webhook (canceled or expired at Stripe) cancels the payment and its session", async () => {
+    const { session } = await startCheckout(MANUAL_CAPTURE, "13.00", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const before = harness.webhooks.length
+    await harness.sdk.paymentIntents.cancel(intentOf(payment.data).id, { cancellation_reason: "abandoned" })
+    await harness.localStripe.waitForWebhooks()
+    const delivery = harness.webhooks.slice(before).find((w) => (w.data as any).type === "payment_intent.canceled")!
+    const payload = { data: delivery.data, rawData: delivery.rawData, headers: delivery.headers }
+    // Medusa's answer is unchanged (Medusa's workflow ignores "canceled").
+    expect(await service.getWebhookActionAndData({ provider: "stripe_stripe", payload })).toMatchObject({
+      action: "canceled",
+      data: { session_id: session.id },
+    })
+    await service.getWebhookActionAndData({ provider: "stripe_stripe", payload }) // again: nothing more
+    expect((await service.listPayments({ id: payment.id }))[0].canceled_at).not.toBeNull()
+    expect((await service.retrievePaymentSession(session.id)).status).toBe("canceled")
+    const movements = await query(db, `SELECT kind, note FROM payment_movement WHERE payment_id = ?`, [payment.id])
+    expect(movements).toEqual([{ kind: "cancel", note: "Authorization abandoned at the provider" }])
+    // A capture now is refused, as for any canceled payment.
+    await expect(service.capturePayment({ payment_id: payment.id })).rejects.toBeDefined()
+  })
+
   const roundingEntries = (paymentId: string) =>
     query(
       db,

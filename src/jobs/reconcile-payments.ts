@@ -20,13 +20,20 @@ export async function reconcilePayments(container: MedusaContainer): Promise<Rec
  *   export { default, config } from "medusa-payment-plus/jobs/reconcile-payments"
  */
 export default async function reconcilePaymentsJob(container: MedusaContainer): Promise<void> {
-  const logger = container.resolve("logger") as { info(message: string): void }
+  const logger = container.resolve("logger") as { info(message: string): void; warn(message: string): void }
   const run = await reconcilePayments(container)
   const total = run.settled.length + run.reversed.length + run.still_unknown.length
   if (total > 0) {
     logger.info(
       `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown.`
     )
+  }
+  const authorizations = await container.resolve<PaymentModuleService>(Modules.PAYMENT).checkAuthorizations()
+  for (const { payment_id, provider_id, expires_at } of authorizations.expiring) {
+    logger.warn(`Payment ${payment_id} (${provider_id}): its authorization expires at ${expires_at}; capture or cancel it before then.`)
+  }
+  if (authorizations.expired.length) {
+    logger.info(`Payment reconciliation: ${authorizations.expired.length} expired authorizations canceled (${authorizations.expired.join(", ")}).`)
   }
 }
 

@@ -95,6 +95,41 @@ export class Cancellation extends UseCase {
   }
 
   /**
+   * The provider says the authorization is gone — it expired uncaptured, or
+   * was canceled at the provider — without this module asking: the cancel
+   * is recorded as it happened (a succeeded movement, the payment and its
+   * session canceled, as after `cancelPayment`). Nothing for a payment
+   * already canceled or with money captured. Answers whether it recorded it.
+   */
+  async recordCanceledAtProvider(paymentId: string, reason: string, sharedContext: Context): Promise<boolean> {
+    const recorded = await this.recordCanceledAtProvider_(paymentId, reason, sharedContext)
+    if (recorded) this.recordEvents(CommonEvents.UPDATED, "payment", [{ id: paymentId }], sharedContext)
+    return recorded
+  }
+
+  @InjectTransactionManager()
+  protected async recordCanceledAtProvider_(
+    paymentId: string,
+    reason: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<boolean> {
+    const payment = await lockPayment(paymentId, sharedContext)
+    if (payment.canceled_at || payment.captured_at || payment.open_cancel_id || MathBN.gt(payment.captured, 0)) return false
+    await execute(
+      sharedContext,
+      `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note, settled_at)
+       VALUES (?, 'cancel', ?, 0, '{"value":"0","precision":20}'::jsonb, 'succeeded', 'provider', ?, now())`,
+      [newId(PaymentMovement), payment.id, `Authorization ${reason} at the provider`]
+    )
+    await execute(sharedContext, `UPDATE payment SET canceled_at = now(), updated_at = now() WHERE id = ?`, [payment.id])
+    await this.paymentSessionService_.update(
+      { id: payment.payment_session_id, status: PaymentSessionStatus.CANCELED },
+      sharedContext
+    )
+    return true
+  }
+
+  /**
    * The provider refused to cancel: the payment is authorized again and the
    * key is free for a new attempt — unless the cancel succeeded meanwhile
    * (reconciliation got there first), which then stands.

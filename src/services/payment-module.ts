@@ -54,9 +54,10 @@ import { Authorization } from "../money/authorize"
 import { Cancellation } from "../money/cancel"
 import { LedgerAudit, LedgerDiscrepancy } from "../money/ledger-audit"
 import { CaptureInput, MoneyMovements, RefundInput } from "../money/movements"
+import { AuthorizationCheck, AuthorizationExpiryCheck, DEFAULT_EXPIRY_WARNING_MS } from "../money/authorization-expiry"
 import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
-import type { WebhookFacts } from "../types"
+import type { AuthorizationExpiry, WebhookFacts } from "../types"
 import { ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
 import { PaymentSessions } from "../money/sessions"
@@ -117,6 +118,7 @@ export default class PaymentModuleService
   protected readonly authorization_: Authorization
   protected readonly ledgerAudit_: LedgerAudit
   protected readonly providerRefunds_: ProviderRefunds
+  protected readonly authorizationExpiry_: AuthorizationExpiryCheck
   protected readonly accountHolders_: AccountHolders
   protected readonly sessions_: PaymentSessions
   protected readonly collections_: PaymentCollections
@@ -162,6 +164,13 @@ export default class PaymentModuleService
     this.cancellation_ = new Cancellation(parts)
     this.reconciliation_ = new Reconciliation(parts, this.cancellation_, () => this.movements_)
     this.providerRefunds_ = new ProviderRefunds(parts)
+    this.authorizationExpiry_ = new AuthorizationExpiryCheck(parts, this.cancellation_, (providerId) => {
+      try {
+        return this.paymentProviderService_.retrieveProvider(providerId) as AuthorizationExpiry
+      } catch {
+        return undefined // a provider no longer registered: its authorizations are not checked
+      }
+    })
     this.movements_ = new MoneyMovements(parts, (filter, sharedContext) => this.reconciliation_.run(filter, sharedContext))
     this.authorization_ = new Authorization(parts, this.movements_)
     this.ledgerAudit_ = new LedgerAudit(parts)
@@ -592,8 +601,10 @@ export default class PaymentModuleService
   /**
    * Medusa's answer (`action`, `data`). Facts the provider reports beside it
    * are recorded first: refunds made at the provider without this module
-   * (src/money/provider-refunds.ts). If recording fails the call throws, and
-   * Medusa's webhook subscriber retries the event.
+   * (src/money/provider-refunds.ts), and an authorization that expired or
+   * was canceled there (the payment is canceled as by `cancelPayment`). If
+   * recording fails the call throws, and Medusa's webhook subscriber retries
+   * the event.
    */
   @InjectManager()
   @EmitEvents()
@@ -602,14 +613,38 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<WebhookActionResult> {
     const providerId = webhookProviderId(eventData)
-    const { refunds_at_provider, ...answer } = (await this.providerGateway_.getWebhookActionAndData(
+    const { refunds_at_provider, authorization_canceled, ...answer } = (await this.providerGateway_.getWebhookActionAndData(
       providerId,
       eventData.payload
     )) as WebhookActionResult & WebhookFacts
-    if (refunds_at_provider?.length && answer.data?.session_id) {
-      await this.providerRefunds_.record(answer.data.session_id, refunds_at_provider, sharedContext)
+    const sessionId = answer.data?.session_id
+    if (refunds_at_provider?.length && sessionId) {
+      await this.providerRefunds_.record(sessionId, refunds_at_provider, sharedContext)
+    }
+    if (authorization_canceled && sessionId) {
+      const [payment] = await this.paymentService_.list({ payment_session_id: sessionId }, { select: ["id"] }, sharedContext)
+      if (payment) await this.cancellation_.recordCanceledAtProvider(payment.id, authorization_canceled.reason, sharedContext)
     }
     return answer
+  }
+
+  /**
+   * Not in Medusa's interface: the authorized, uncaptured payments whose
+   * authorization expires at the provider within `warn_within_ms` (default
+   * a day), and those past it that the provider confirms gone — which are
+   * canceled here as Medusa cancels a payment. The reconciliation job runs it.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async checkAuthorizations(
+    options: { warn_within_ms?: number } = {},
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<AuthorizationCheck> {
+    const warnWithinMs = options?.warn_within_ms ?? DEFAULT_EXPIRY_WARNING_MS
+    if (typeof warnWithinMs !== "number" || !Number.isFinite(warnWithinMs) || warnWithinMs < 0) {
+      throw invalidData(`The warn_within_ms must be a number of milliseconds >= 0, got ${JSON.stringify(options?.warn_within_ms)}.`)
+    }
+    return await this.authorizationExpiry_.run(warnWithinMs, sharedContext)
   }
 
   /**

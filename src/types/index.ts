@@ -73,8 +73,27 @@ export type RefundAtProvider = {
  */
 export type CaptureFacts = { authorization_released?: boolean }
 
-/** What a provider's `getWebhookActionAndData` may add to Medusa's answer. */
-export type WebhookFacts = { refunds_at_provider?: RefundAtProvider[] }
+/**
+ * What a provider's `getWebhookActionAndData` may add to Medusa's answer:
+ * the refunds its records hold, and — when the authorization no longer
+ * exists at the provider (it expired, or was canceled there) — why. The
+ * module records such a cancel as it happened: the payment and its session
+ * are canceled, as after `cancelPayment`.
+ */
+export type WebhookFacts = {
+  refunds_at_provider?: RefundAtProvider[]
+  authorization_canceled?: { reason: string }
+}
+
+/**
+ * An optional provider method: when the authorization in `data`, made at
+ * `authorizedAt`, stops being capturable (Stripe: 7 days for online card
+ * payments), or undefined if it does not expire. The module reports
+ * authorizations nearing it (`checkAuthorizations`).
+ */
+export type AuthorizationExpiry = {
+  authorizationExpiresAt?(data: Record<string, unknown>, authorizedAt: Date): Date | undefined
+}
 
 /**
  * What this module sends to a provider's `capturePayment`: Medusa's input

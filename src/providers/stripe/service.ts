@@ -318,7 +318,25 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     if (REFUND_EVENTS.has(event.type)) {
       return await this.refundsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
     }
-    return webhookActionForEvent(event, (intent) => this.isAsyncPaymentMethod(intent))
+    const answer: WebhookActionResult & WebhookFacts = await webhookActionForEvent(event, (intent) =>
+      this.isAsyncPaymentMethod(intent)
+    )
+    if (event.type === "payment_intent.canceled" && answer.data?.session_id) {
+      // "automatic": the authorization expired uncaptured; otherwise canceled at Stripe.
+      const reason = (event.data.object as Stripe.PaymentIntent).cancellation_reason
+      answer.authorization_canceled = { reason: reason === "automatic" ? "expired" : (reason ?? "canceled") }
+    }
+    return answer
+  }
+
+  /**
+   * A card authorization can be captured for 7 days (Stripe's rule for
+   * online card payments; the charge's `capture_before` says so too).
+   * Intents captured automatically hold no authorization to expire.
+   */
+  authorizationExpiresAt(data: Record<string, unknown>, authorizedAt: Date): Date | undefined {
+    if (data.capture_method === "automatic" || data.capture_method === "automatic_async") return undefined
+    return new Date(authorizedAt.getTime() + AUTHORIZATION_VALIDITY_MS)
   }
 
   /**
@@ -776,6 +794,8 @@ function releaseFacts(intent: Stripe.PaymentIntent): CaptureFacts {
   return intent.status === "succeeded" && intent.amount_received < intent.amount ? { authorization_released: true } : {}
 }
 
+
+const AUTHORIZATION_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000
 
 /** Stripe's events that change an intent's refunds. */
 const REFUND_EVENTS = new Set(["charge.refunded", "charge.refund.updated", "refund.created", "refund.updated"])

@@ -1,12 +1,17 @@
 import type { MedusaRequest, MedusaResponse } from "@medusajs/framework/http"
+import { Modules } from "@medusajs/framework/utils"
 import { reconcilePayments } from "../../../../../jobs/reconcile-payments"
+import type PaymentModuleService from "../../../../../services/payment-module"
 
 /**
  * POST /admin/payment-plus/reconcile: what the scheduled job does, now, for
  * an admin (authenticated as every /admin route): settles the captures,
  * refunds and cancels whose provider answer was lost (the plugin's
- * subscriber then records them on their orders). Answers the run's report.
+ * subscriber then records them on their orders), and checks authorizations
+ * for expiry. Answers both reports.
  */
 export async function POST(req: MedusaRequest, res: MedusaResponse): Promise<void> {
-  res.json({ reconciliation: await reconcilePayments(req.scope) })
+  const reconciliation = await reconcilePayments(req.scope)
+  const authorizations = await req.scope.resolve<PaymentModuleService>(Modules.PAYMENT).checkAuthorizations()
+  res.json({ reconciliation, authorizations })
 }
