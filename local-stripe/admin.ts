@@ -2,7 +2,8 @@ import { LocalStripeApp, LocalStripeConfig } from "./app"
 import { ApiError } from "./errors"
 import { FaultRuleInput } from "./faults"
 import { HttpResponse, json } from "./http-util"
-import { settlePaymentIntent } from "./resources/payment-intents"
+import { openDisputeOn } from "./resources/disputes"
+import { expireAuthorization, setCaptureBefore, settlePaymentIntent } from "./resources/payment-intents"
 import { Router } from "./router"
 import { testTokenNames } from "./test-cards"
 import { authenticate } from "./three-ds"
@@ -54,6 +55,7 @@ export function buildAdminRouter(): Router<AdminHandler> {
       setup_intents: app.store.setupIntents.size,
       customers: app.store.customers.size,
       refunds: app.store.refunds.size,
+      disputes: app.store.disputes.size,
       events: app.store.events.size,
     },
     webhook_endpoints: app.webhooks.listEndpoints(),
@@ -107,6 +109,16 @@ export function buildAdminRouter(): Router<AdminHandler> {
       throw new Error("outcome must be succeed or fail")
     }
     return settlePaymentIntent(app, pathParams.id, outcome)
+  })
+  router.post("/_admin/payment_intents/:id/expire", ({ app, pathParams }) => expireAuthorization(app, pathParams.id))
+  router.post("/_admin/payment_intents/:id/capture_before", ({ app, body, pathParams }) => {
+    if (typeof body.capture_before !== "number") throw new Error("capture_before (unix seconds) is required")
+    return setCaptureBefore(app, pathParams.id, body.capture_before)
+  })
+  router.post("/_admin/payment_intents/:id/dispute", ({ app, body, pathParams }) => {
+    if (body.reason !== undefined && typeof body.reason !== "string") throw new Error("reason must be a string")
+    if (body.amount !== undefined && typeof body.amount !== "number") throw new Error("amount must be a number")
+    return openDisputeOn(app, pathParams.id, { reason: body.reason as string | undefined, amount: body.amount as number | undefined })
   })
   router.post("/_admin/intents/:id/authenticate", ({ app, body, pathParams }) => {
     const outcome = body.outcome ?? "approve"

@@ -10,6 +10,7 @@ import { newId } from "./ids"
 import { Params } from "./params"
 import { registerChargeRoutes } from "./resources/charges"
 import { registerCustomerRoutes } from "./resources/customers"
+import { registerDisputeRoutes } from "./resources/disputes"
 import { registerEventRoutes } from "./resources/events"
 import { registerPaymentIntentRoutes } from "./resources/payment-intents"
 import { registerPaymentMethodRoutes } from "./resources/payment-methods"
@@ -27,6 +28,7 @@ export function buildApiRouter(): Router<ApiHandler> {
   registerCustomerRoutes(router)
   registerChargeRoutes(router)
   registerRefundRoutes(router)
+  registerDisputeRoutes(router)
   registerEventRoutes(router)
   registerWebhookEndpointRoutes(router)
   return router
@@ -137,11 +139,13 @@ function execute(
 ): Outcome {
   const params = new Params(raw, "", app.config.strictParams)
   try {
-    const result = app.withRequest({ id: pending.requestId, idempotency_key: pending.idempotencyKey }, () =>
-      handler({ app, params, pathParams, apiKey: pending.apiKey })
-    )
-    const body = snapshot(result) as Record<string, unknown>
-    applyExpansions(app.store, body, params.expand())
+    // The body is copied inside withRequest: work deferred by the handler runs
+    // after it, as Stripe's asynchronous follow-ups land after the response.
+    const body = app.withRequest({ id: pending.requestId, idempotency_key: pending.idempotencyKey }, () => {
+      const copy = snapshot(handler({ app, params, pathParams, apiKey: pending.apiKey })) as Record<string, unknown>
+      applyExpansions(app.store, copy, params.expand())
+      return copy
+    })
     return { response: json(200, body, pending.baseHeaders), remember: true }
   } catch (e) {
     const error = asApiError(e)

@@ -66,6 +66,8 @@ export class LocalStripeApp {
   baseUrl = "http://127.0.0.1"
   private currentRequest: RequestInfo | null = null
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  private depth = 0
+  private deferred: Array<() => void> = []
 
   constructor(config: Partial<LocalStripeConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG }
@@ -84,10 +86,35 @@ export class LocalStripeApp {
   withRequest<T>(request: RequestInfo | null, run: () => T): T {
     const previous = this.currentRequest
     this.currentRequest = request
+    this.depth += 1
     try {
       return run()
     } finally {
       this.currentRequest = previous
+      this.depth -= 1
+      if (this.depth === 0) this.runDeferred()
+    }
+  }
+
+  /**
+   * Work Stripe does on its own right after a request (a test card's dispute
+   * opening once the charge is captured). It runs once the outermost
+   * withRequest finished, so the response shows the state the request left,
+   * and its events name no request, as Stripe's do.
+   */
+  defer(task: () => void): void {
+    this.deferred.push(task)
+    if (this.depth === 0) this.runDeferred()
+  }
+
+  private runDeferred(): void {
+    while (this.deferred.length > 0) {
+      const task = this.deferred.shift()!
+      try {
+        this.withRequest(null, task)
+      } catch (e) {
+        console.error("[local-stripe] deferred task failed", e)
+      }
     }
   }
 
@@ -118,6 +145,8 @@ export class LocalStripeApp {
 
   schedule(key: string, delayMs: number, task: () => void): void {
     this.cancelScheduled(key)
+    // setTimeout fires at once beyond ~24.8 days; such timers are left to lazy checks.
+    if (delayMs > 2 ** 31 - 1) return
     const timer = setTimeout(() => {
       this.timers.delete(key)
       // Timer-driven changes were caused by no API request.
@@ -148,6 +177,7 @@ export class LocalStripeApp {
   reset(): void {
     for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
+    this.deferred = []
     const fresh = new Store()
     Object.assign(this.store, fresh)
     this.idempotency.clear()

@@ -2,7 +2,8 @@ import type Stripe from "stripe"
 import { AddressInfo } from "net"
 import { LocalStripeApp, LocalStripeConfig } from "./app"
 import { FaultRule, FaultRuleInput } from "./faults"
-import { settlePaymentIntent } from "./resources/payment-intents"
+import { openDisputeOn } from "./resources/disputes"
+import { expireAuthorization, setCaptureBefore, settlePaymentIntent } from "./resources/payment-intents"
 import { createHttpServer, Logger } from "./server"
 import { StoredEvent } from "./store"
 import { authenticate } from "./three-ds"
@@ -48,6 +49,22 @@ export interface LocalStripe {
   settle(paymentIntentId: string, outcome?: "succeed" | "fail"): Stripe.PaymentIntent
   /** Answers a 3-D Secure challenge without a browser. */
   authenticate(intentId: string, outcome: "approve" | "fail"): Stripe.PaymentIntent | Stripe.SetupIntent
+  /**
+   * The cardholder disputes a captured charge (by PaymentIntent or charge id):
+   * charge.dispute.created, then charge.dispute.funds_withdrawn. Defaults:
+   * reason "fraudulent", amount = what was captured and not refunded.
+   */
+  openDispute(paymentIntentId: string, options?: { reason?: string; amount?: number }): Stripe.Dispute
+  /**
+   * What 7 days without a capture do to a manual-capture authorization:
+   * charge.expired, then payment_intent.canceled (cancellation_reason "automatic").
+   */
+  expireAuthorization(paymentIntentId: string): Stripe.PaymentIntent
+  /**
+   * Moves the authorization's payment_method_details.card.capture_before; a
+   * time already past expires it at once, a future one re-arms the timer.
+   */
+  setCaptureBefore(paymentIntentId: string, unixSeconds: number): Stripe.Charge
   /** Recorded events, oldest first. */
   events(type?: string): StoredEvent[]
 }
@@ -114,6 +131,9 @@ export async function startLocalStripe(options: StartOptions = {}): Promise<Loca
           throw e
         }
       }),
+    openDispute: (id, options) => app.withRequest(null, () => openDisputeOn(app, id, options)),
+    expireAuthorization: (id) => app.withRequest(null, () => expireAuthorization(app, id)),
+    setCaptureBefore: (id, unixSeconds) => app.withRequest(null, () => setCaptureBefore(app, id, unixSeconds)),
     events: (type) => [...app.store.events.values()].filter((e) => !type || e.type === type),
   }
 }

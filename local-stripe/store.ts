@@ -35,6 +35,7 @@ export class Store {
   setupIntents = new Map<string, Stripe.SetupIntent>()
   charges = new Map<string, Stripe.Charge>()
   refunds = new Map<string, Stripe.Refund>()
+  disputes = new Map<string, Stripe.Dispute>()
   customers = new Map<string, Stripe.Customer | DeletedCustomer>()
   paymentMethods = new Map<string, Stripe.PaymentMethod>()
   balanceTransactions = new Map<string, Stripe.BalanceTransaction>()
@@ -49,6 +50,7 @@ export class Store {
       this.setupIntents,
       this.charges,
       this.refunds,
+      this.disputes,
       this.customers,
       this.paymentMethods,
       this.balanceTransactions,

@@ -24,6 +24,8 @@ export interface TestProfile {
   declineAfterAuthentication?: Decline
   /** Payment sits in `processing` and settles later with this outcome. */
   async?: "succeed" | "fail"
+  /** Once captured, the cardholder disputes the charge with this reason. */
+  dispute?: string
 }
 
 const GENERIC_DECLINE: Decline = {
@@ -84,6 +86,8 @@ const PROFILES: Record<string, TestProfile> = {
     declineAfterAuthentication: INSUFFICIENT_FUNDS,
   }),
   processing: visa("0077", { async: "succeed" }),
+  createDispute: visa("0259", { dispute: "fraudulent" }),
+  createDisputeProductNotReceived: visa("2685", { dispute: "product_not_received" }),
 }
 
 const SEPA_SUCCEEDS: TestProfile = {
@@ -114,6 +118,8 @@ const CARD_NUMBERS: Record<string, string> = {
   "4000002760003184": "authenticationRequired",
   "4000002500003155": "authenticationRequiredOnSetup",
   "4000008260003178": "authenticationRequiredChargeDeclinedInsufficientFunds",
+  "4000000000000259": "createDispute",
+  "4000000000002685": "createDisputeProductNotReceived",
 }
 
 /** Resolves `pm_card_<name>`, `tok_<name>`, `pm_sepa_debit[_fail]`. */

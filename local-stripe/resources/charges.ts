@@ -7,7 +7,10 @@ import { Router } from "../router"
 import { Decline } from "../test-cards"
 import { profileOf } from "./payment-methods"
 
-const AUTHORIZATION_VALIDITY_SECONDS = 7 * 24 * 60 * 60
+/** Online card authorizations can be captured for 7 days (Stripe's default). */
+export const AUTHORIZATION_VALIDITY_SECONDS = 7 * 24 * 60 * 60
+/** Networks that support multicapture for online card payments. */
+const MULTICAPTURE_BRANDS = ["visa", "mastercard", "amex", "discover"]
 
 export interface NewCharge {
   status: Stripe.Charge.Status
@@ -49,7 +52,7 @@ function paymentMethodDetails(
   pm: Stripe.PaymentMethod,
   amount: number,
   created: number,
-  options: NewCharge & { manual: boolean }
+  options: NewCharge & { manual: boolean; multicapture: boolean }
 ): Stripe.Charge.PaymentMethodDetails {
   if (pm.type === "sepa_debit" && pm.sepa_debit) {
     return {
@@ -72,7 +75,7 @@ function paymentMethodDetails(
       amount_authorized: options.status === "failed" ? null : amount,
       authorization_code: options.status === "failed" ? null : randomToken(6).toUpperCase(),
       brand: card.brand,
-      capture_before: options.manual ? created + AUTHORIZATION_VALIDITY_SECONDS : undefined,
+      capture_before: options.manual && options.status === "succeeded" ? created + AUTHORIZATION_VALIDITY_SECONDS : undefined,
       checks: card.checks,
       country: card.country,
       exp_month: card.exp_month,
@@ -82,6 +85,15 @@ function paymentMethodDetails(
       installments: null,
       last4: profile.last4,
       mandate: null,
+      ...(options.multicapture
+        ? {
+            multicapture: {
+              status: options.manual && options.status !== "failed" && MULTICAPTURE_BRANDS.includes(card.brand)
+                ? ("available" as const)
+                : ("unavailable" as const),
+            },
+          }
+        : {}),
       network: card.brand,
       network_token: { used: false },
       network_transaction_id: randomToken(15),
@@ -141,6 +153,7 @@ export function createCharge(
     payment_method_details: paymentMethodDetails(app, pm, pi.amount, created, {
       ...options,
       manual: pi.capture_method === "manual",
+      multicapture: multicaptureRequested(pi),
     }),
     receipt_email: pi.receipt_email,
     receipt_number: null,
@@ -163,11 +176,23 @@ export function createCharge(
   return charge
 }
 
+/** `payment_method_options[card][request_multicapture]=if_available` on the intent. */
+export function multicaptureRequested(pi: Stripe.PaymentIntent): boolean {
+  const card = pi.payment_method_options?.card as { request_multicapture?: string } | undefined
+  return card?.request_multicapture === "if_available"
+}
+
+export function multicaptureAvailable(charge: Stripe.Charge): boolean {
+  return charge.payment_method_details?.card?.multicapture?.status === "available"
+}
+
 /** A pending (async) charge clears: money authorised, captured if automatic. */
 export function settleCharge(app: LocalStripeApp, charge: Stripe.Charge, captured: boolean): void {
   charge.status = "succeeded"
   charge.paid = true
   charge.outcome = approvedOutcome()
+  const card = charge.payment_method_details?.card
+  if (card && !captured) card.capture_before = nowSeconds() + AUTHORIZATION_VALIDITY_SECONDS
   if (captured) {
     charge.captured = true
     charge.amount_captured = charge.amount
@@ -193,6 +218,39 @@ export function captureCharge(app: LocalStripeApp, charge: Stripe.Charge, amount
   charge.amount_captured = amount
   charge.amount_refunded = charge.amount - amount
   charge.balance_transaction = createBalanceTransaction(app, "charge", charge.id, amount, charge.currency).id
+  return previous
+}
+
+/**
+ * One capture of a multicapture charge. Non-final captures keep the rest of
+ * the hold; the final one releases whatever was not captured.
+ */
+export function captureChargePart(
+  app: LocalStripeApp,
+  charge: Stripe.Charge,
+  amount: number,
+  final: boolean
+): Record<string, unknown> {
+  const previous: Record<string, unknown> = {
+    amount_captured: charge.amount_captured,
+    balance_transaction: charge.balance_transaction,
+    captured: charge.captured,
+  }
+  charge.captured = true
+  charge.amount_captured += amount
+  charge.balance_transaction = createBalanceTransaction(app, "charge", charge.id, amount, charge.currency).id
+  if (final) releaseRemainder(charge, previous)
+  return previous
+}
+
+/** Whatever was authorised but not captured goes back to the cardholder (shown as refunded). */
+export function releaseRemainder(charge: Stripe.Charge, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const released = charge.amount - charge.amount_captured
+  if (released <= 0) return previous
+  previous.amount_refunded ??= charge.amount_refunded
+  previous.refunded ??= charge.refunded
+  charge.amount_refunded += released
+  charge.refunded = charge.amount_refunded >= charge.amount
   return previous
 }
 

@@ -3,6 +3,7 @@ import { ApiContext, ApiHandler, LocalStripeApp } from "../app"
 import { cardError, invalidRequest, resourceMissing, unexpectedState } from "../errors"
 import { clientSecret, newId, nowSeconds } from "../ids"
 import { newestFirst, paginate } from "../list"
+import { FormObject } from "../form"
 import { Params } from "../params"
 import { Router } from "../router"
 import {
@@ -16,8 +17,19 @@ import {
 } from "../state-machine"
 import { snapshot } from "../store"
 import { Decline } from "../test-cards"
-import { captureCharge, createCharge, failCharge, releaseCharge, requireCharge, settleCharge } from "./charges"
+import {
+  captureCharge,
+  captureChargePart,
+  createCharge,
+  failCharge,
+  multicaptureAvailable,
+  releaseCharge,
+  releaseRemainder,
+  requireCharge,
+  settleCharge,
+} from "./charges"
 import { requireCustomer } from "./customers"
+import { disputeIfTestCardSaysSo } from "./disputes"
 import { attachPaymentMethod, paymentMethodFromData, profileOf, resolvePaymentMethod } from "./payment-methods"
 import { threeDSecureAction } from "./three-d-secure-action"
 
@@ -221,6 +233,81 @@ function authorize(
   savePaymentMethodIfRequested(app, pi, pm)
   app.emit("charge.succeeded", charge)
   app.emit(captured ? "payment_intent.succeeded" : "payment_intent.amount_capturable_updated", pi)
+  if (captured) disputeIfTestCardSaysSo(app, charge)
+  else scheduleExpiry(app, pi, charge)
+}
+
+// ------------------------------------------------------- authorization expiry
+
+function captureBeforeOf(charge: Stripe.Charge): number | undefined {
+  return charge.payment_method_details?.card?.capture_before ?? undefined
+}
+
+/** At capture_before the hold lapses on its own, as it would at Stripe. */
+function scheduleExpiry(app: LocalStripeApp, pi: Stripe.PaymentIntent, charge: Stripe.Charge): void {
+  const deadline = captureBeforeOf(charge)
+  if (deadline === undefined) return
+  app.schedule(`expire:${pi.id}`, Math.max(0, deadline * 1000 - Date.now()), () => {
+    if (app.store.paymentIntents.get(pi.id)?.status === "requires_capture") expireAuthorization(app, pi.id)
+  })
+}
+
+/**
+ * What Stripe does once an uncaptured authorization passes capture_before:
+ * the hold is released (the charge shows it refunded), charge.expired, and
+ * the intent is canceled with cancellation_reason "automatic". A multicapture
+ * intent that was already partly captured keeps that money and succeeds.
+ */
+export function expireAuthorization(app: LocalStripeApp, id: string): Stripe.PaymentIntent {
+  const pi = requirePaymentIntent(app, id)
+  if (pi.status !== "requires_capture" || !pi.latest_charge) {
+    throw unexpectedState(`PaymentIntent ${id} has no authorization to expire (status: ${pi.status}).`)
+  }
+  app.cancelScheduled(`expire:${pi.id}`)
+  const charge = requireCharge(app, pi.latest_charge as string)
+  if (pi.amount_received > 0) {
+    const previous = releaseRemainder(charge)
+    setStatus(pi, "succeeded")
+    pi.amount_capturable = 0
+    app.emit("charge.updated", charge, previous)
+    app.emit("payment_intent.succeeded", pi)
+    return pi
+  }
+  releaseCharge(charge)
+  setStatus(pi, "canceled")
+  pi.canceled_at = nowSeconds()
+  pi.cancellation_reason = "automatic"
+  pi.amount_capturable = 0
+  app.emit("charge.expired", charge)
+  app.emit("payment_intent.canceled", pi)
+  return pi
+}
+
+/** Moves an authorization's deadline; a deadline already past expires it now. */
+export function setCaptureBefore(app: LocalStripeApp, id: string, captureBefore: number): Stripe.Charge {
+  const pi = requirePaymentIntent(app, id)
+  if (!Number.isInteger(captureBefore) || captureBefore <= 0) {
+    throw invalidRequest(`capture_before must be a unix timestamp in seconds, got ${captureBefore}.`)
+  }
+  if (pi.status !== "requires_capture" || !pi.latest_charge) {
+    throw unexpectedState(`PaymentIntent ${id} has no authorization to move (status: ${pi.status}).`)
+  }
+  const charge = requireCharge(app, pi.latest_charge as string)
+  const card = charge.payment_method_details?.card
+  if (!card) throw unexpectedState(`PaymentIntent ${id} is not a card payment.`)
+  card.capture_before = captureBefore
+  if (captureBefore <= nowSeconds()) expireAuthorization(app, id)
+  else scheduleExpiry(app, pi, charge)
+  return charge
+}
+
+/** Capture and cancel check the clock too, in case a timer could not be kept. */
+function expireIfLapsed(app: LocalStripeApp, pi: Stripe.PaymentIntent): void {
+  if (pi.status !== "requires_capture" || !pi.latest_charge) return
+  const deadline = captureBeforeOf(requireCharge(app, pi.latest_charge as string))
+  if (deadline !== undefined && deadline <= nowSeconds()) {
+    app.withRequest(null, () => expireAuthorization(app, pi.id))
+  }
 }
 
 function savePaymentMethodIfRequested(app: LocalStripeApp, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod): void {
@@ -389,7 +476,7 @@ function newPaymentIntent(input: NewIntent, params: Params): Stripe.PaymentInten
     on_behalf_of: null,
     payment_method: null,
     payment_method_configuration_details: null,
-    payment_method_options: (params.passthrough("payment_method_options") ?? {}) as Stripe.PaymentIntent.PaymentMethodOptions,
+    payment_method_options: (paymentMethodOptions(params) ?? {}) as Stripe.PaymentIntent.PaymentMethodOptions,
     payment_method_types: input.types ?? (input.currency === "eur" ? ["card", "sepa_debit"] : ["card"]),
     processing: null,
     receipt_email: params.string("receipt_email") ?? null,
@@ -403,6 +490,32 @@ function newPaymentIntent(input: NewIntent, params: Params): Stripe.PaymentInten
     transfer_data: null,
     transfer_group: params.string("transfer_group") ?? null,
   }
+}
+
+/**
+ * payment_method_options as sent, after checking the options this server acts
+ * on; later updates merge into what the intent already has, per method type.
+ */
+function paymentMethodOptions(params: Params): FormObject | null | undefined {
+  const raw = params.passthrough("payment_method_options")
+  if (!raw) return raw
+  const card = params.object("payment_method_options")?.object("card")
+  card?.oneOf("request_multicapture", ["if_available", "never"])
+  card?.oneOf("capture_method", ["manual"])
+  return raw
+}
+
+function mergeOptions(current: Stripe.PaymentIntent.PaymentMethodOptions | null, changes: FormObject | null): Stripe.PaymentIntent.PaymentMethodOptions {
+  if (changes === null) return {}
+  const merged: Record<string, unknown> = { ...(current ?? {}) }
+  for (const [type, value] of Object.entries(changes)) {
+    const existing = merged[type]
+    merged[type] =
+      value && typeof value === "object" && !Array.isArray(value) && existing && typeof existing === "object"
+        ? { ...(existing as object), ...value }
+        : value
+  }
+  return merged as Stripe.PaymentIntent.PaymentMethodOptions
 }
 
 /** Confirmation-only parameters make no sense without confirm=true. */
@@ -508,6 +621,7 @@ const update: ApiHandler = ({ app, params, pathParams }) => {
   const applyMetadata = params.metadata()
   const pm = paymentMethodFromParams(app, params)
   const types = params.strings("payment_method_types")
+  const options = paymentMethodOptions(params)
 
   const paymentChanged = amount !== pi.amount || currency !== pi.currency || pm !== undefined
   pi.amount = amount
@@ -516,6 +630,7 @@ const update: ApiHandler = ({ app, params, pathParams }) => {
   if (setupFutureUsage !== undefined) pi.setup_future_usage = setupFutureUsage
   if (customerId !== undefined) pi.customer = customerId
   if (types) pi.payment_method_types = types
+  if (options !== undefined) pi.payment_method_options = mergeOptions(pi.payment_method_options, options)
   if (applyMetadata) pi.metadata = applyMetadata(pi.metadata)
   for (const key of ["description", "receipt_email", "statement_descriptor", "statement_descriptor_suffix", "transfer_group"] as const) {
     const value = params.string(key)
@@ -552,6 +667,7 @@ const confirm: ApiHandler = ({ app, params, pathParams }) => {
   const offSession = parseOffSession(params)
   const setupFutureUsage = params.oneOf("setup_future_usage", ["on_session", "off_session"])
   const captureMethod = params.oneOf("capture_method", ["automatic", "automatic_async", "manual"])
+  const options = paymentMethodOptions(params)
   const pm = paymentMethodFromParams(app, params)
   if (pm) {
     assertCompatible(pi, pm)
@@ -568,6 +684,7 @@ const confirm: ApiHandler = ({ app, params, pathParams }) => {
   if (pm) pi.payment_method = pm.id
   if (setupFutureUsage !== undefined) pi.setup_future_usage = setupFutureUsage
   if (captureMethod) pi.capture_method = captureMethod
+  if (options !== undefined) pi.payment_method_options = mergeOptions(pi.payment_method_options, options)
   const receiptEmail = params.string("receipt_email")
   if (receiptEmail !== undefined) pi.receipt_email = receiptEmail
   confirmPaymentIntent(app, pi, { returnUrl, offSession })
@@ -577,10 +694,22 @@ const confirm: ApiHandler = ({ app, params, pathParams }) => {
 const capture: ApiHandler = ({ app, params, pathParams }) => {
   params.allowOnly(["amount_to_capture", "metadata", "application_fee_amount", "statement_descriptor", "statement_descriptor_suffix", "final_capture", "transfer_data"])
   const pi = requirePaymentIntent(app, pathParams.id)
+  expireIfLapsed(app, pi)
   if (!isAllowed(pi.status, PAYMENT_INTENT_RULES.capture)) {
     throw unexpectedState(
       `This PaymentIntent could not be captured because it has a status of ${pi.status}. Only a PaymentIntent with ` +
         `one of the following statuses may be captured: ${listStatuses(PAYMENT_INTENT_RULES.capture)}.`
+    )
+  }
+  const finalCapture = params.bool("final_capture") ?? true
+  const charge = requireCharge(app, pi.latest_charge as string)
+  const multicapture = multicaptureAvailable(charge)
+  if (!finalCapture && !multicapture) {
+    throw invalidRequest(
+      "final_capture can only be set to false when multicapture is available for this PaymentIntent. Request it " +
+        "with payment_method_options[card][request_multicapture]=if_available and check " +
+        "latest_charge.payment_method_details.card.multicapture.status.",
+      { param: "final_capture" }
     )
   }
   const amount = params.int("amount_to_capture", { min: 1 }) ?? pi.amount_capturable
@@ -591,20 +720,44 @@ const capture: ApiHandler = ({ app, params, pathParams }) => {
     )
   }
   const applyMetadata = params.metadata()
-  const charge = requireCharge(app, pi.latest_charge as string)
-  const previousCharge = captureCharge(app, charge, amount)
-  setStatus(pi, "succeeded")
-  pi.amount_received = amount
-  pi.amount_capturable = 0
   if (applyMetadata) pi.metadata = applyMetadata(pi.metadata)
+
+  if (!multicapture) {
+    // One capture; whatever is left of the hold is released.
+    const previousCharge = captureCharge(app, charge, amount)
+    setStatus(pi, "succeeded")
+    pi.amount_received = amount
+    pi.amount_capturable = 0
+    app.cancelScheduled(`expire:${pi.id}`)
+    app.emit("charge.captured", charge, previousCharge)
+    app.emit("payment_intent.succeeded", pi)
+    disputeIfTestCardSaysSo(app, charge)
+    return pi
+  }
+
+  // Multicapture: the charge moves with each capture; the intent stays
+  // requires_capture until a final capture (or one that takes the rest).
+  const final = finalCapture || amount === pi.amount_capturable
+  const previousCharge = captureChargePart(app, charge, amount, final)
+  pi.amount_received += amount
+  pi.amount_capturable = final ? 0 : pi.amount_capturable - amount
   app.emit("charge.captured", charge, previousCharge)
-  app.emit("payment_intent.succeeded", pi)
+  app.emit("charge.updated", charge, previousCharge)
+  if (final) {
+    setStatus(pi, "succeeded")
+    app.cancelScheduled(`expire:${pi.id}`)
+    app.emit("payment_intent.succeeded", pi)
+  } else {
+    app.emit("payment_intent.amount_capturable_updated", pi)
+  }
+  disputeIfTestCardSaysSo(app, charge)
   return pi
 }
 
 const cancel: ApiHandler = ({ app, params, pathParams }) => {
   params.allowOnly(["cancellation_reason"])
   const pi = requirePaymentIntent(app, pathParams.id)
+  expireIfLapsed(app, pi)
   if (!isAllowed(pi.status, PAYMENT_INTENT_RULES.cancel)) {
     throw unexpectedState(
       `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one ` +
@@ -612,8 +765,20 @@ const cancel: ApiHandler = ({ app, params, pathParams }) => {
     )
   }
   const reason = params.oneOf("cancellation_reason", ["duplicate", "fraudulent", "requested_by_customer", "abandoned"]) ?? null
+  app.cancelScheduled(`expire:${pi.id}`)
   if (pi.status === "requires_capture" && pi.latest_charge) {
-    releaseCharge(requireCharge(app, pi.latest_charge as string))
+    const charge = requireCharge(app, pi.latest_charge as string)
+    if (pi.amount_received > 0) {
+      // A partly captured multicapture payment keeps what it captured: canceling
+      // releases the rest and completes the intent.
+      const previous = releaseRemainder(charge)
+      setStatus(pi, "succeeded")
+      pi.amount_capturable = 0
+      app.emit("charge.updated", charge, previous)
+      app.emit("payment_intent.succeeded", pi)
+      return pi
+    }
+    releaseCharge(charge)
   }
   setStatus(pi, "canceled")
   pi.canceled_at = nowSeconds()

@@ -5,6 +5,7 @@ import { newId, nowSeconds } from "../ids"
 import { newestFirst, paginate } from "../list"
 import { Router } from "../router"
 import { createBalanceTransaction, requireCharge } from "./charges"
+import { disputeOfCharge } from "./disputes"
 import { requirePaymentIntent } from "./payment-intents"
 
 function formatAmount(amount: number, currency: string): string {
@@ -15,7 +16,9 @@ function formatAmount(amount: number, currency: string): string {
 function chargeToRefund(app: LocalStripeApp, chargeId: string | undefined, intentId: string | undefined): Stripe.Charge {
   if (chargeId) return requireCharge(app, chargeId, "charge")
   const pi = requirePaymentIntent(app, intentId!, "payment_intent")
-  if (pi.status !== "succeeded" || !pi.latest_charge) {
+  // A multicapture intent can give back what it captured before its final capture.
+  const captured = pi.status === "succeeded" || (pi.status === "requires_capture" && pi.amount_received > 0)
+  if (!captured || !pi.latest_charge) {
     throw invalidRequest(
       `This PaymentIntent (${pi.id}) does not have a successful charge to refund (status: ${pi.status}).`,
       { code: "charge_not_refundable", param: "payment_intent" }
@@ -25,11 +28,16 @@ function chargeToRefund(app: LocalStripeApp, chargeId: string | undefined, inten
 }
 
 /**
- * What is left to give back. amount_refunded already includes any part of the
- * authorisation released by a partial capture, so this is captured − refunded.
+ * What is left to give back: what was captured less what refunds already took.
+ * (amount_refunded also counts the part of the hold a capture released, so it
+ * cannot be used directly.)
  */
-function refundable(charge: Stripe.Charge): number {
-  return charge.amount - charge.amount_refunded
+function refundable(app: LocalStripeApp, charge: Stripe.Charge): number {
+  let refunded = 0
+  for (const refund of app.store.refunds.values()) {
+    if (refund.charge === charge.id) refunded += refund.amount
+  }
+  return charge.amount_captured - refunded
 }
 
 const create: ApiHandler = ({ app, params }) => {
@@ -50,7 +58,13 @@ const create: ApiHandler = ({ app, params }) => {
       code: "charge_not_refundable",
     })
   }
-  const remaining = refundable(charge)
+  const dispute = disputeOfCharge(app, charge.id)
+  if (dispute && !dispute.is_charge_refundable && dispute.status !== "won") {
+    throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, {
+      code: "charge_disputed",
+    })
+  }
+  const remaining = refundable(app, charge)
   if (remaining <= 0) {
     throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: "charge_already_refunded" })
   }
