@@ -189,6 +189,84 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     await expect(service.capturePayment({ payment_id: payment.id })).rejects.toBeDefined()
   })
 
+  /** Hands every webhook Stripe delivered since `from` (or of `types`) to the module, as Medusa's subscriber does. */
+  async function deliverWebhooks(from: number, types: (type: string) => boolean) {
+    await harness.localStripe.waitForWebhooks()
+    for (const w of harness.webhooks.slice(from).filter((w) => types((w.data as any).type))) {
+      await service.getWebhookActionAndData({ provider: "stripe_stripe", payload: { data: w.data, rawData: w.rawData, headers: w.headers } })
+    }
+  }
+
+  it("disputes: each status recorded once on the payment and in the ledger, with events; a lost one is money out, a won one is not", async () => {
+    const dispute = async (evidence: "winning_evidence" | "losing_evidence", amount: string) => {
+      const { collection, session } = await startCheckout(MANUAL_CAPTURE, amount, "pm_card_createDispute")
+      const payment = (await service.authorizePaymentSession(session.id, {}))!
+      const before = harness.webhooks.length
+      await service.capturePayment({ payment_id: payment.id })
+      const isDispute = (type: string) => type.startsWith("charge.dispute.")
+      await deliverWebhooks(before, isDispute)
+      await deliverWebhooks(before, isDispute) // every delivery twice: nothing twice
+      const [opened] = (await harness.sdk.disputes.list({ payment_intent: intentOf(payment.data).id })).data
+      expect(opened).toMatchObject({ status: "needs_response" })
+      const afterOpen = (await service.listPayments({ id: payment.id }))[0]
+      expect(afterOpen.metadata).toMatchObject({ disputes: { [opened.id]: { status: "needs_response", amount: amount.replace(/\.?0+$/, "") } } })
+
+      const closing = harness.webhooks.length
+      await harness.sdk.disputes.update(opened.id, { evidence: { uncategorized_text: evidence } })
+      await deliverWebhooks(closing, isDispute)
+      await deliverWebhooks(closing, isDispute)
+      const ledger = await query(
+        db,
+        `SELECT event, from_status, to_status FROM payment_ledger_entry WHERE subject = 'dispute' AND subject_id = ? ORDER BY id`,
+        [opened.id]
+      )
+      return { collection, payment, opened, ledger }
+    }
+
+    const lost = await dispute("losing_evidence", "30.00")
+    expect(lost.ledger).toEqual([
+      { event: "needs_response", from_status: null, to_status: "needs_response" },
+      { event: "lost", from_status: "needs_response", to_status: "lost" },
+    ])
+    // Money out: a refund of the payment, once.
+    expect((await service.listRefunds({ payment_id: lost.payment.id })).map((r) => [r.id, Number(r.amount), r.note])).toEqual([
+      [`ref_${lost.opened.id}`, 30, `Dispute lost (${lost.opened.id}, fraudulent)`],
+    ])
+    expect(await service.retrievePaymentCollection(lost.collection.id)).toMatchObject({ captured_amount: 30, refunded_amount: 30 })
+
+    const won = await dispute("winning_evidence", "31.00")
+    expect(won.ledger.map((e: any) => e.to_status)).toEqual(["needs_response", "won"])
+    expect(await service.listRefunds({ payment_id: won.payment.id })).toEqual([])
+    expect((await service.listPayments({ id: won.payment.id }))[0].metadata).toMatchObject({
+      disputes: { [won.opened.id]: { status: "won" } },
+    })
+    expect(await (service as any).verifyLedger()).toEqual([])
+  })
+
+  it("multicapture: partial captures keep the rest capturable until the final one; nothing is released", async () => {
+    const collection = await service.createPaymentCollections({ currency_code: "usd", amount: "35" })
+    const session = await service.createPaymentSession(collection.id, {
+      provider_id: MANUAL_CAPTURE,
+      currency_code: "usd",
+      amount: "35",
+      data: { payment_method: "pm_card_visa", payment_method_options: { card: { request_multicapture: "if_available" } } },
+    })
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    await service.capturePayment({ payment_id: payment.id, amount: "10" })
+    await service.capturePayment({ payment_id: payment.id, amount: "10" })
+    expect(intentOf(payment.data)).toMatchObject({ status: "requires_capture", amount_received: 2000, amount_capturable: 1500 })
+    expect((await service.listPayments({ id: payment.id }))[0].captured_at).toBeNull()
+    await service.capturePayment({ payment_id: payment.id, amount: "15" })
+    expect(intentOf(payment.data)).toMatchObject({ status: "succeeded", amount_received: 3500 })
+    const movements = await query(db, `SELECT kind, amount::text FROM payment_movement WHERE payment_id = ? ORDER BY created_at, id`, [payment.id])
+    expect(movements).toEqual([
+      { kind: "capture", amount: "10" },
+      { kind: "capture", amount: "10" },
+      { kind: "capture", amount: "15" },
+    ])
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ captured_amount: 35, status: "completed" })
+  })
+
   const roundingEntries = (paymentId: string) =>
     query(
       db,

@@ -55,6 +55,7 @@ import { Cancellation } from "../money/cancel"
 import { LedgerAudit, LedgerDiscrepancy } from "../money/ledger-audit"
 import { CaptureInput, MoneyMovements, RefundInput } from "../money/movements"
 import { AuthorizationCheck, AuthorizationExpiryCheck, DEFAULT_EXPIRY_WARNING_MS } from "../money/authorization-expiry"
+import { ProviderDisputes } from "../money/provider-disputes"
 import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import type { AuthorizationExpiry, WebhookFacts } from "../types"
@@ -118,6 +119,7 @@ export default class PaymentModuleService
   protected readonly authorization_: Authorization
   protected readonly ledgerAudit_: LedgerAudit
   protected readonly providerRefunds_: ProviderRefunds
+  protected readonly providerDisputes_: ProviderDisputes
   protected readonly authorizationExpiry_: AuthorizationExpiryCheck
   protected readonly accountHolders_: AccountHolders
   protected readonly sessions_: PaymentSessions
@@ -164,6 +166,7 @@ export default class PaymentModuleService
     this.cancellation_ = new Cancellation(parts)
     this.reconciliation_ = new Reconciliation(parts, this.cancellation_, () => this.movements_)
     this.providerRefunds_ = new ProviderRefunds(parts)
+    this.providerDisputes_ = new ProviderDisputes(parts)
     this.authorizationExpiry_ = new AuthorizationExpiryCheck(parts, this.cancellation_, (providerId) => {
       try {
         return this.paymentProviderService_.retrieveProvider(providerId) as AuthorizationExpiry
@@ -601,8 +604,9 @@ export default class PaymentModuleService
   /**
    * Medusa's answer (`action`, `data`). Facts the provider reports beside it
    * are recorded first: refunds made at the provider without this module
-   * (src/money/provider-refunds.ts), and an authorization that expired or
-   * was canceled there (the payment is canceled as by `cancelPayment`). If
+   * (src/money/provider-refunds.ts), disputes (src/money/provider-disputes.ts),
+   * and an authorization that expired or was canceled there (the payment is
+   * canceled as by `cancelPayment`). If
    * recording fails the call throws, and Medusa's webhook subscriber retries
    * the event.
    */
@@ -613,13 +617,16 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<WebhookActionResult> {
     const providerId = webhookProviderId(eventData)
-    const { refunds_at_provider, authorization_canceled, ...answer } = (await this.providerGateway_.getWebhookActionAndData(
+    const { refunds_at_provider, authorization_canceled, disputes_at_provider, ...answer } = (await this.providerGateway_.getWebhookActionAndData(
       providerId,
       eventData.payload
     )) as WebhookActionResult & WebhookFacts
     const sessionId = answer.data?.session_id
     if (refunds_at_provider?.length && sessionId) {
       await this.providerRefunds_.record(sessionId, refunds_at_provider, sharedContext)
+    }
+    if (disputes_at_provider?.length && sessionId) {
+      await this.providerDisputes_.record(sessionId, disputes_at_provider, sharedContext)
     }
     if (authorization_canceled && sessionId) {
       const [payment] = await this.paymentService_.list({ payment_session_id: sessionId }, { select: ["id"] }, sharedContext)

@@ -423,10 +423,10 @@ export async function ledgerFigures(
 }
 
 /**
- * Records a refund the provider made without this module (its dashboard), as
- * a succeeded refund movement: the books trigger then writes Medusa's refund
+ * Records a refund the provider made without this module (its dashboard, or a
+ * lost dispute), as a succeeded refund movement: the books trigger then writes Medusa's refund
  * row, the collection's total and the ledger entry, after checking the bounds.
- * Its id is derived from the provider's refund id, so recording it again —
+ * Its id is derived from the provider's id of it, so recording it again —
  * the same webhook twice, or a later one listing it — writes nothing.
  * Answers whether it was written now. Runs under the payment's lock.
  */
@@ -479,4 +479,52 @@ export async function recordReleasedRemainder(
   if (!row) return undefined
   await execute(sharedContext, `UPDATE payment SET captured_at = now(), updated_at = now() WHERE id = ? AND captured_at IS NULL`, [paymentId])
   return row
+}
+
+/**
+ * Records where a dispute of the payment stands, when that changed: on the
+ * payment (`metadata.disputes[<id>]`: status, amount, reason) and as a
+ * ledger entry (subject `dispute`, from the previous status to this one).
+ * Runs under the payment's lock. Answers the previous status (null for a
+ * new dispute), or undefined when nothing changed.
+ */
+export async function recordDisputeStatus(
+  payment: LockedPayment & { metadata?: Record<string, any> | null },
+  dispute: { id: string; amount: string; status: string; reason?: string },
+  sharedContext: Context
+): Promise<{ previous: string | null } | undefined> {
+  const [row] = await execute<{ previous: string | null; changed: boolean }>(
+    sharedContext,
+    `WITH before AS (
+       SELECT metadata->'disputes'->:id->>'status' AS previous FROM payment WHERE id = :payment_id
+     ), updated AS (
+       UPDATE payment p
+          SET metadata = coalesce(p.metadata, '{}'::jsonb) || jsonb_build_object('disputes',
+                coalesce(p.metadata->'disputes', '{}'::jsonb) || jsonb_build_object(:id,
+                  jsonb_build_object('status', :status, 'amount', :amount, 'reason', :reason))),
+              updated_at = now()
+        WHERE p.id = :payment_id AND (SELECT previous FROM before) IS DISTINCT FROM :status
+       RETURNING p.id
+     )
+     SELECT (SELECT previous FROM before) AS previous, EXISTS (SELECT 1 FROM updated) AS changed`,
+    { id: dispute.id, payment_id: payment.id, status: dispute.status, amount: dispute.amount, reason: dispute.reason ?? null }
+  )
+  if (!row.changed) return undefined
+  await execute(
+    sharedContext,
+    `SELECT payment_ledger_append('dispute', ?, ?, ?, ?, ?, ?, ?::numeric, null, null, null, ?, ?, null, ?)`,
+    [
+      dispute.status,
+      dispute.id,
+      payment.id,
+      payment.payment_collection_id,
+      payment.provider_id,
+      payment.currency_code,
+      dispute.amount,
+      row.previous,
+      dispute.status,
+      dispute.id,
+    ]
+  )
+  return { previous: row.previous }
 }

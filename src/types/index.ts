@@ -83,6 +83,23 @@ export type CaptureFacts = { authorization_released?: boolean }
 export type WebhookFacts = {
   refunds_at_provider?: RefundAtProvider[]
   authorization_canceled?: { reason: string }
+  disputes_at_provider?: DisputeAtProvider[]
+}
+
+/**
+ * A dispute (chargeback) as the provider's records show it, reported with a
+ * webhook. The module records each status it reaches on the payment
+ * (`metadata.disputes`) and in the ledger, emits `payment.dispute.created` /
+ * `payment.dispute.updated`, and books a lost one as money out: a refund of
+ * the payment (`ref_<dispute id>`).
+ */
+export type DisputeAtProvider = {
+  id: string
+  /** standard units, an exact decimal string */
+  amount: string
+  /** the provider's status; `won` and `lost` are final */
+  status: string
+  reason?: string
 }
 
 /**

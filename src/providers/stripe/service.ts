@@ -318,6 +318,9 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     if (REFUND_EVENTS.has(event.type)) {
       return await this.refundsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
     }
+    if (event.type.startsWith("charge.dispute.")) {
+      return await this.disputesOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
+    }
     const answer: WebhookActionResult & WebhookFacts = await webhookActionForEvent(event, (intent) =>
       this.isAsyncPaymentMethod(intent)
     )
@@ -327,6 +330,37 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
       answer.authorization_canceled = { reason: reason === "automatic" ? "expired" : (reason ?? "canceled") }
     }
     return answer
+  }
+
+  /**
+   * Every dispute Stripe holds for the intent, read afresh for the same
+   * reason as refunds. Medusa has no action for one (`not_supported`); the
+   * module records them (`disputes_at_provider`).
+   */
+  protected async disputesOfIntent(intentRef: unknown): Promise<WebhookActionResult & WebhookFacts> {
+    const intent = await this.intentOfEvent(intentRef)
+    if (!intent) return { action: "not_supported" }
+    const disputes = await this.call("getWebhookActionAndData", undefined, () =>
+      this.stripe_.disputes.list({ payment_intent: intent.id, limit: 100 })
+    )
+    return {
+      action: "not_supported",
+      data: { session_id: intent.metadata.session_id, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
+      disputes_at_provider: disputes.data.map((dispute) => ({
+        id: dispute.id,
+        amount: fromStripeAmount(dispute.amount, dispute.currency),
+        status: dispute.status,
+        ...(dispute.reason ? { reason: dispute.reason } : {}),
+      })),
+    }
+  }
+
+  /** The intent a charge, refund or dispute event is about, if this store created it (it has a session id). */
+  private async intentOfEvent(intentRef: unknown): Promise<Stripe.PaymentIntent | undefined> {
+    const intentId = typeof intentRef === "string" ? intentRef : (intentRef as { id?: string } | null)?.id
+    if (!intentId) return undefined
+    const intent = await this.retrieveIntent(intentId, "getWebhookActionAndData")
+    return intent.metadata?.session_id ? intent : undefined
   }
 
   /**
@@ -346,17 +380,14 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * the module records the refunds it did not make (`refunds_at_provider`).
    */
   protected async refundsOfIntent(intentRef: unknown): Promise<WebhookActionResult & WebhookFacts> {
-    const intentId = typeof intentRef === "string" ? intentRef : (intentRef as { id?: string } | null)?.id
-    if (!intentId) return { action: "not_supported" }
-    const intent = await this.retrieveIntent(intentId, "getWebhookActionAndData")
-    const sessionId = intent.metadata?.session_id
-    if (!sessionId) return { action: "not_supported" }
+    const intent = await this.intentOfEvent(intentRef)
+    if (!intent) return { action: "not_supported" }
     const refunds = await this.call("getWebhookActionAndData", undefined, () =>
-      this.stripe_.refunds.list({ payment_intent: intentId, limit: 100 })
+      this.stripe_.refunds.list({ payment_intent: intent.id, limit: 100 })
     )
     return {
       action: "not_supported",
-      data: { session_id: sessionId, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
+      data: { session_id: intent.metadata.session_id, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
       refunds_at_provider: refunds.data.map((refund) => ({
         id: refund.id,
         amount: fromStripeAmount(refund.amount, refund.currency),

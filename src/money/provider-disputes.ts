@@ -1,0 +1,69 @@
+import { Context } from "@medusajs/framework/types"
+import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
+import { lockPayment, recordDisputeStatus, recordRefundMadeAtProvider } from "../sql/money"
+import type { DisputeAtProvider } from "../types"
+import { UseCase } from "./use-case"
+
+type Recorded = { created: string[]; updated: string[]; lostRefunds: string[] }
+
+/**
+ * Disputes (chargebacks) reported with a provider's webhooks. Each status a
+ * dispute reaches is recorded once — on the payment (`metadata.disputes`),
+ * in the ledger, and as an event a store can subscribe to:
+ * `payment.dispute.created` (a new dispute: the money is held by the
+ * provider) and `payment.dispute.updated` (won: given back; lost: gone). A
+ * lost dispute is money out, booked as a refund of the payment
+ * (`ref_<dispute id>`), so the payment's and the order's refunded totals
+ * say where the money went.
+ */
+export class ProviderDisputes extends UseCase {
+  async record(sessionId: string, disputes: DisputeAtProvider[], sharedContext: Context): Promise<void> {
+    if (!disputes.length) return
+    const [payment] = await this.paymentService_.list(
+      { payment_session_id: sessionId },
+      { select: ["id", "payment_collection_id"] },
+      sharedContext
+    )
+    if (!payment) return
+    const recorded = await this.record_(payment.id, disputes, sharedContext)
+    const ids = (list: string[]) => list.map((id) => ({ id }))
+    this.recordEvents(CommonEvents.CREATED, "dispute", ids(recorded.created), sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "dispute", ids(recorded.updated), sharedContext)
+    if (recorded.created.length || recorded.updated.length) {
+      this.recordEvents(CommonEvents.UPDATED, "payment", [{ id: payment.id }], sharedContext)
+    }
+    if (recorded.lostRefunds.length) {
+      this.recordEvents(CommonEvents.CREATED, "refund", ids(recorded.lostRefunds), sharedContext)
+      this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: payment.payment_collection_id }], sharedContext)
+    }
+  }
+
+  @InjectTransactionManager()
+  protected async record_(
+    paymentId: string,
+    disputes: DisputeAtProvider[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<Recorded> {
+    const payment = await lockPayment(paymentId, sharedContext)
+    const recorded: Recorded = { created: [], updated: [], lostRefunds: [] }
+    for (const dispute of disputes) {
+      const change = await recordDisputeStatus(payment, dispute, sharedContext)
+      if (!change) continue
+      ;(change.previous === null ? recorded.created : recorded.updated).push(dispute.id)
+      if (dispute.status !== "lost") continue
+      const refundId = `ref_${dispute.id}`
+      const written = await recordRefundMadeAtProvider(
+        {
+          id: refundId,
+          payment_id: paymentId,
+          amount: MathBN.convert(dispute.amount).toFixed(),
+          note: `Dispute lost (${dispute.id}${dispute.reason ? `, ${dispute.reason}` : ""})`,
+          metadata: { provider_dispute_id: dispute.id, source: "provider" },
+        },
+        sharedContext
+      )
+      if (written) recorded.lostRefunds.push(refundId)
+    }
+    return recorded
+  }
+}
