@@ -78,3 +78,79 @@ describe("refunds made in the Stripe dashboard", () => {
     expect(after.summary).toMatchObject({ refunded_total: 35 })
   })
 })
+
+describe("disputes, expired authorizations and multicapture, through Medusa's admin API", () => {
+  it("a dispute lost at Stripe: recorded on the payment, money out on the order (a refund), events a store can subscribe to", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe", 0, { payment_method: "pm_card_createDispute" })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, {})
+    const [dispute] = (await env.stripe.disputes.list({ payment_intent: placed.intentId! })).data
+    expect(dispute).toMatchObject({ status: "needs_response", amount: 3500 })
+    await eventually(
+      async () => {
+        const order = await adminOrder(env.admin(), placed.orderId)
+        expect(order.payment_collections[0].payments[0].metadata).toMatchObject({ disputes: { [dispute.id]: { status: "needs_response" } } })
+      },
+      { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 30_000 }
+    )
+    await env.stripe.disputes.close(dispute.id)
+    await eventually(
+      async () => {
+        expect(await orderTransactions(env, placed.orderId)).toContainEqual({ reference: "refund", reference_id: `ref_${dispute.id}`, amount: -35 })
+      },
+      { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 30_000 }
+    )
+    await sleep(MEDUSA_WEBHOOK_DELAY_MS + 2000)
+    await expectStoreAgrees(env, placed, { captures: [35], refunds: [35] })
+    const order = await adminOrder(env.admin(), placed.orderId)
+    expect(order.payment_status).toBe("refunded")
+    expect(order.payment_collections[0].payments[0].metadata.disputes[dispute.id]).toMatchObject({ status: "lost", reason: "fraudulent" })
+    // The plugin's subscriber of the dispute events (a store can subscribe to them the same way).
+    expect(env.serverLogs()).toContain(`Dispute ${dispute.id} on payment ${placed.paymentId}: needs_response (35, fraudulent) — payment.dispute.created`)
+    expect(env.serverLogs()).toContain(`Dispute ${dispute.id} on payment ${placed.paymentId}: lost (35, fraudulent) — payment.dispute.updated`)
+  })
+
+  it("an authorization that expires at Stripe: the payment and its session are canceled, the order shows it, a capture moves nothing", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    env.local.expireAuthorization(placed.intentId!)
+    await eventually(
+      async () => {
+        const order = await adminOrder(env.admin(), placed.orderId)
+        expect(order.payment_collections[0].payments[0].canceled_at).not.toBeNull()
+      },
+      { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 30_000 }
+    )
+    const [session] = await env.sql(`SELECT status FROM payment_session WHERE id = $1`, [placed.sessionId])
+    expect(session.status).toBe("canceled")
+    const order = await adminOrder(env.admin(), placed.orderId)
+    process.stdout.write(`[e2e] admin API after an expired authorization: ${JSON.stringify({ payment_status: order.payment_status, collection: order.payment_collections[0].status })}\n`)
+    const capture = await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, {}).catch((e) => e)
+    expect(capture).toBeInstanceOf(HttpError)
+    expect((await moneyFacts(env, placed.sessionId)).captures).toEqual([])
+  })
+
+  it("an authorization near its expiry is reported by the reconcile route", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    await env.sql(`UPDATE payment SET created_at = now() - interval '6 days 12 hours' WHERE id = $1`, [placed.paymentId])
+    const { authorizations } = await env.admin().post(`/admin/payment-plus/reconcile`, {})
+    expect(authorizations.expiring).toContainEqual(expect.objectContaining({ payment_id: placed.paymentId, provider_id: "pp_stripe_stripe" }))
+  })
+
+  it("multicapture: two partial admin captures and a final one, the order paid in full, nothing released", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe", 0, {
+      payment_method: "pm_card_visa",
+      payment_method_options: { card: { request_multicapture: "if_available" } },
+    })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, { amount: 10 })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, { amount: 10 })
+    expect(await stripeFacts(env, placed.intentId!)).toMatchObject({ status: "requires_capture", amount_received: 2000, amount_capturable: 1500 })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, { amount: 15 })
+    await sleep(MEDUSA_WEBHOOK_DELAY_MS + 2000) // the webhooks' own captures: no-ops
+    await expectStoreAgrees(env, placed, { captures: [10, 10, 15], refunds: [] })
+    expect(await stripeFacts(env, placed.intentId!)).toMatchObject({ status: "succeeded", amount_received: 3500 })
+    const order = await adminOrder(env.admin(), placed.orderId)
+    expect(order.payment_status).toBe("captured")
+    const kinds = await env.sql(`SELECT kind FROM payment_movement WHERE payment_id = $1`, [placed.paymentId])
+    expect(kinds.map((k) => k.kind)).not.toContain("release")
+  })
+})
+

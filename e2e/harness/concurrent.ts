@@ -86,10 +86,12 @@ export async function expectStoreAgrees(
   expect(openChanges.n).toBe(expected.openOrderChanges ?? 0)
 
   if (placed.intentId) {
+    // Money back to the customer at Stripe: its refunds, and the disputes it lost (a chargeback).
     const stripe = await stripeFacts(env, placed.intentId)
+    const lost = (await env.stripe.disputes.list({ payment_intent: placed.intentId })).data.filter((d) => d.status === "lost")
     expect(stripe.amount_received).toBe(Math.round(facts.captured * 100))
-    expect(stripe.refunded).toBe(Math.round(facts.refunded * 100))
-    expect(stripe.refunds.filter((r) => r.status === "succeeded")).toHaveLength(facts.refunds.length)
+    expect(stripe.refunded + lost.reduce((sum, d) => sum + d.amount, 0)).toBe(Math.round(facts.refunded * 100))
+    expect(stripe.refunds.filter((r) => r.status === "succeeded").length + lost.length).toBe(facts.refunds.length)
   }
 }
 

@@ -11,14 +11,15 @@ export type PlacedOrder = {
   intentId?: string
 }
 
-/** A storefront checkout that ends in an order (server `via`, default 0). */
+/** A storefront checkout that ends in an order (server `via`, default 0); Stripe pays with `stripeData` (default a Visa card). */
 export async function placeOrder(
   env: Environment,
   providerId: "pp_system_default" | "pp_stripe_stripe",
-  via = 0
+  via = 0,
+  stripeData: Record<string, unknown> = { payment_method: "pm_card_visa" }
 ): Promise<PlacedOrder> {
   const store = env.store(via)
-  const data = providerId === "pp_stripe_stripe" ? { payment_method: "pm_card_visa" } : undefined
+  const data = providerId === "pp_stripe_stripe" ? stripeData : undefined
   const { cart, session } = await checkoutUpToPayment(store, env.seed, providerId, data)
   const completed = await completeCart(store, cart.id)
   if (completed.type !== "order") throw new Error(`checkout did not end in an order: ${JSON.stringify(completed)}`)

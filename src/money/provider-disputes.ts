@@ -4,14 +4,16 @@ import { lockPayment, recordDisputeStatus, recordRefundMadeAtProvider } from "..
 import type { DisputeAtProvider } from "../types"
 import { UseCase } from "./use-case"
 
-type Recorded = { created: string[]; updated: string[]; lostRefunds: string[] }
+type DisputeEvent = { id: string; event_data: { id: string; payment_id: string; status: string; amount: string; reason: string | null } }
+type Recorded = { created: DisputeEvent[]; updated: DisputeEvent[]; lostRefunds: string[] }
 
 /**
  * Disputes (chargebacks) reported with a provider's webhooks. Each status a
  * dispute reaches is recorded once — on the payment (`metadata.disputes`),
  * in the ledger, and as an event a store can subscribe to:
  * `payment.dispute.created` (a new dispute: the money is held by the
- * provider) and `payment.dispute.updated` (won: given back; lost: gone). A
+ * provider) and `payment.dispute.updated` (won: given back; lost: gone),
+ * with `{ id, payment_id, status, amount, reason }`. A
  * lost dispute is money out, booked as a refund of the payment
  * (`ref_<dispute id>`), so the payment's and the order's refunded totals
  * say where the money went.
@@ -26,14 +28,13 @@ export class ProviderDisputes extends UseCase {
     )
     if (!payment) return
     const recorded = await this.record_(payment.id, disputes, sharedContext)
-    const ids = (list: string[]) => list.map((id) => ({ id }))
-    this.recordEvents(CommonEvents.CREATED, "dispute", ids(recorded.created), sharedContext)
-    this.recordEvents(CommonEvents.UPDATED, "dispute", ids(recorded.updated), sharedContext)
+    this.recordEvents(CommonEvents.CREATED, "dispute", recorded.created, sharedContext)
+    this.recordEvents(CommonEvents.UPDATED, "dispute", recorded.updated, sharedContext)
     if (recorded.created.length || recorded.updated.length) {
       this.recordEvents(CommonEvents.UPDATED, "payment", [{ id: payment.id }], sharedContext)
     }
     if (recorded.lostRefunds.length) {
-      this.recordEvents(CommonEvents.CREATED, "refund", ids(recorded.lostRefunds), sharedContext)
+      this.recordEvents(CommonEvents.CREATED, "refund", recorded.lostRefunds.map((id) => ({ id })), sharedContext)
       this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: payment.payment_collection_id }], sharedContext)
     }
   }
@@ -49,7 +50,14 @@ export class ProviderDisputes extends UseCase {
     for (const dispute of disputes) {
       const change = await recordDisputeStatus(payment, dispute, sharedContext)
       if (!change) continue
-      ;(change.previous === null ? recorded.created : recorded.updated).push(dispute.id)
+      const event_data = {
+        id: dispute.id,
+        payment_id: paymentId,
+        status: dispute.status,
+        amount: MathBN.convert(dispute.amount).toFixed(),
+        reason: dispute.reason ?? null,
+      }
+      ;(change.previous === null ? recorded.created : recorded.updated).push({ id: dispute.id, event_data })
       if (dispute.status !== "lost") continue
       const refundId = `ref_${dispute.id}`
       const written = await recordRefundMadeAtProvider(

@@ -3,8 +3,11 @@ import { InjectTransactionManager, MedusaContext } from "@medusajs/framework/uti
 import type { ProviderGateway } from "../providers/gateway"
 import { settleOpenMovement } from "../sql/money"
 
+/** A row an event is about: its data is `{ id }`, as Medusa's, unless the event defines more (`event_data`). */
+export type EventRow = { id?: unknown; event_data?: Record<string, unknown> }
+
 /** Records `payment.<object>.<action>` events in the calling service's message aggregator. */
-export type RecordEvents = (action: string, object: string, rows: { id?: unknown }[], sharedContext: Context) => void
+export type RecordEvents = (action: string, object: string, rows: EventRow[], sharedContext: Context) => void
 
 /** What the module service lends its use cases: its repository (for transactions), internal services, gateway and events. */
 export type ModuleParts = {

@@ -59,7 +59,7 @@ import { ProviderDisputes } from "../money/provider-disputes"
 import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import type { AuthorizationExpiry, WebhookFacts } from "../types"
-import { ModuleParts } from "../money/use-case"
+import { EventRow, ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
 import { PaymentSessions } from "../money/sessions"
 import { PaymentCollections } from "./payment-collections"
@@ -191,8 +191,23 @@ export default class PaymentModuleService
    * through the same builder the ORM's mutation events use, so subscribers
    * see one event per row whichever path wrote it.
    */
-  private recordEvents(action: string, object: string, rows: { id?: unknown }[], sharedContext: Context): void {
+  private recordEvents(action: string, object: string, rows: EventRow[], sharedContext: Context): void {
     for (const row of rows) {
+      if (row.event_data) {
+        // Medusa's event builder keeps the id only; an event of this module's own that
+        // defines more goes into the same aggregator, under the name the builder would give.
+        sharedContext.messageAggregator?.saveRawMessageData([
+          {
+            source: joinerConfig.serviceName,
+            action,
+            object,
+            context: sharedContext,
+            data: row.event_data,
+            eventName: `${joinerConfig.serviceName}.${object}.${action}`,
+          } as any,
+        ])
+        continue
+      }
       ;(this as unknown as { aggregatedEvents(e: object): void }).aggregatedEvents({
         action,
         object,
