@@ -209,7 +209,7 @@ describe("the module with the Stripe provider against the local Stripe", () => {
       const [opened] = (await harness.sdk.disputes.list({ payment_intent: intentOf(payment.data).id })).data
       expect(opened).toMatchObject({ status: "needs_response" })
       const afterOpen = (await service.listPayments({ id: payment.id }))[0]
-      expect(afterOpen.metadata).toMatchObject({ disputes: { [opened.id]: { status: "needs_response", amount: amount.replace(/\.?0+$/, "") } } })
+      expect((afterOpen as { metadata?: unknown }).metadata).toMatchObject({ disputes: { [opened.id]: { status: "needs_response", amount: amount.replace(/\.?0+$/, "") } } })
 
       const closing = harness.webhooks.length
       await harness.sdk.disputes.update(opened.id, { evidence: { uncategorized_text: evidence } })
@@ -237,7 +237,7 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     const won = await dispute("winning_evidence", "31.00")
     expect(won.ledger.map((e: any) => e.to_status)).toEqual(["needs_response", "won"])
     expect(await service.listRefunds({ payment_id: won.payment.id })).toEqual([])
-    expect((await service.listPayments({ id: won.payment.id }))[0].metadata).toMatchObject({
+    expect(((await service.listPayments({ id: won.payment.id }))[0] as { metadata?: unknown }).metadata).toMatchObject({
       disputes: { [won.opened.id]: { status: "won" } },
     })
     expect(await (service as any).verifyLedger()).toEqual([])

@@ -127,3 +127,30 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
   }
   throw new Error("expected the call to fail, but it succeeded")
 }
+
+/**
+ * For a spec file: a local Stripe delivering signed webhooks (secret
+ * `webhookSecret`) to a receiver, started before its tests and stopped after.
+ * The returned object holds both once `beforeAll` has run.
+ */
+export function harnessWithReceiver(webhookSecret: string): { h: Harness; receiver: Receiver } {
+  const context = {} as { h: Harness; receiver: Receiver }
+  beforeAll(async () => {
+    context.receiver = await startReceiver()
+    context.h = await startHarness({ webhookUrl: context.receiver.url, webhookSecret })
+  })
+  afterAll(async () => {
+    await context.h.server.close()
+    await context.receiver.close()
+  })
+  return context
+}
+
+/** The events about one PaymentIntent (it, or an object carrying its id), oldest first. */
+export function eventsOfIntent(h: Harness, paymentIntentId: string): ReturnType<Harness["server"]["events"]> {
+  return h.server.events().filter((e) => {
+    const object = e.data.object as { id?: string; payment_intent?: string }
+    return object.id === paymentIntentId || object.payment_intent === paymentIntentId
+  })
+}
+

@@ -1,29 +1,14 @@
 import Stripe from "stripe"
-import { Harness, Receiver, rejectionOf, startHarness, startReceiver } from "./helpers"
+import { rejectionOf, harnessWithReceiver, eventsOfIntent } from "./helpers"
 
 const SECRET = "whsec_local_stripe_multicapture"
-let h: Harness
-let receiver: Receiver
-
-beforeAll(async () => {
-  receiver = await startReceiver()
-  h = await startHarness({ webhookUrl: receiver.url, webhookSecret: SECRET })
-})
-afterAll(async () => {
-  await h.server.close()
-  await receiver.close()
-})
-
-const related = (piId: string) =>
-  h.server.events().filter((e) => {
-    const object = e.data.object as { id?: string; payment_intent?: string }
-    return object.id === piId || object.payment_intent === piId
-  })
+const context = harnessWithReceiver(SECRET)
+const related = (piId: string) => eventsOfIntent(context.h, piId)
 const typesFor = (piId: string) => related(piId).map((e) => e.type)
 const MULTICAPTURE = { card: { request_multicapture: "if_available" } } as Stripe.PaymentIntentCreateParams.PaymentMethodOptions
 
 async function multicapturable(amount = 10000, payment_method = "pm_card_visa") {
-  return h.stripe.paymentIntents.create({
+  return context.h.stripe.paymentIntents.create({
     amount,
     currency: "usd",
     capture_method: "manual",
@@ -43,7 +28,7 @@ describe("multicapture", () => {
   })
 
   it("without the request the charge has no multicapture details", async () => {
-    const pi = await h.stripe.paymentIntents.create({ amount: 1000, currency: "usd", capture_method: "manual", confirm: true, payment_method: "pm_card_visa", expand: ["latest_charge"] })
+    const pi = await context.h.stripe.paymentIntents.create({ amount: 1000, currency: "usd", capture_method: "manual", confirm: true, payment_method: "pm_card_visa", expand: ["latest_charge"] })
     expect((pi.latest_charge as Stripe.Charge).payment_method_details?.card).not.toHaveProperty("multicapture")
   })
 
@@ -51,25 +36,25 @@ describe("multicapture", () => {
     const pi = await multicapturable(10000)
     const chargeId = (pi.latest_charge as Stripe.Charge).id
 
-    const first = await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 3000, final_capture: false })
+    const first = await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 3000, final_capture: false })
     expect(first).toMatchObject({ status: "requires_capture", amount_capturable: 7000, amount_received: 3000 })
-    const afterFirst = await h.stripe.charges.retrieve(chargeId)
+    const afterFirst = await context.h.stripe.charges.retrieve(chargeId)
     expect(afterFirst).toMatchObject({ captured: true, amount_captured: 3000, amount_refunded: 0, refunded: false, amount: 10000 })
     const firstTxn = afterFirst.balance_transaction as string
     expect(firstTxn).toMatch(/^txn_/)
 
-    const second = await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2000, final_capture: false })
+    const second = await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2000, final_capture: false })
     expect(second).toMatchObject({ status: "requires_capture", amount_capturable: 5000, amount_received: 5000 })
-    const afterSecond = await h.stripe.charges.retrieve(chargeId, { expand: ["balance_transaction"] })
+    const afterSecond = await context.h.stripe.charges.retrieve(chargeId, { expand: ["balance_transaction"] })
     expect(afterSecond.amount_captured).toBe(5000)
     expect((afterSecond.balance_transaction as Stripe.BalanceTransaction)).toMatchObject({ amount: 2000, type: "charge" })
 
-    const tooMuch = await rejectionOf(h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 5001, final_capture: false }))
+    const tooMuch = await rejectionOf(context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 5001, final_capture: false }))
     expect(tooMuch).toMatchObject({ code: "amount_too_large", param: "amount_to_capture" })
 
-    const last = await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1000 })
+    const last = await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1000 })
     expect(last).toMatchObject({ status: "succeeded", amount_capturable: 0, amount_received: 6000 })
-    expect(await h.stripe.charges.retrieve(chargeId)).toMatchObject({ amount_captured: 6000, amount_refunded: 4000, refunded: false })
+    expect(await context.h.stripe.charges.retrieve(chargeId)).toMatchObject({ amount_captured: 6000, amount_refunded: 4000, refunded: false })
 
     expect(typesFor(pi.id)).toEqual([
       "payment_intent.created",
@@ -90,37 +75,37 @@ describe("multicapture", () => {
     expect((events[5].data.object as unknown as Stripe.PaymentIntent).amount_capturable).toBe(7000)
     expect(events[10].data.previous_attributes).toMatchObject({ amount_captured: 5000, amount_refunded: 0, refunded: false })
 
-    await h.server.waitForWebhooks()
-    const delivered = receiver.received
-      .map((d) => h.stripe.webhooks.constructEvent(d.body, d.signature, SECRET))
+    await context.h.server.waitForWebhooks()
+    const delivered = context.receiver.received
+      .map((d) => context.h.stripe.webhooks.constructEvent(d.body, d.signature, SECRET))
       .filter((e) => {
         const object = e.data.object as { id: string; payment_intent?: string }
         return object.id === pi.id || object.payment_intent === pi.id
       })
     expect(delivered.map((e) => e.type)).toEqual(typesFor(pi.id))
 
-    expect((await rejectionOf(h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 100, final_capture: false }))).code).toBe(
+    expect((await rejectionOf(context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 100, final_capture: false }))).code).toBe(
       "payment_intent_unexpected_state"
     )
   })
 
   it("a non-final capture that takes the rest ends the intent", async () => {
     const pi = await multicapturable(4000)
-    await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1500, final_capture: false })
-    const done = await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2500, final_capture: false })
+    await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1500, final_capture: false })
+    const done = await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2500, final_capture: false })
     expect(done).toMatchObject({ status: "succeeded", amount_received: 4000, amount_capturable: 0 })
-    expect(await h.stripe.charges.retrieve(done.latest_charge as string)).toMatchObject({ amount_captured: 4000, amount_refunded: 0 })
+    expect(await context.h.stripe.charges.retrieve(done.latest_charge as string)).toMatchObject({ amount_captured: 4000, amount_refunded: 0 })
     expect(typesFor(pi.id).slice(-3)).toEqual(["charge.captured", "charge.updated", "payment_intent.succeeded"])
   })
 
   it("final_capture=false without multicapture fails as a 400 on final_capture and changes nothing", async () => {
-    const plain = await h.stripe.paymentIntents.create({ amount: 3000, currency: "usd", capture_method: "manual", confirm: true, payment_method: "pm_card_visa" })
-    const error = await rejectionOf(h.stripe.paymentIntents.capture(plain.id, { amount_to_capture: 1000, final_capture: false }))
+    const plain = await context.h.stripe.paymentIntents.create({ amount: 3000, currency: "usd", capture_method: "manual", confirm: true, payment_method: "pm_card_visa" })
+    const error = await rejectionOf(context.h.stripe.paymentIntents.capture(plain.id, { amount_to_capture: 1000, final_capture: false }))
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError)
     expect(error).toMatchObject({ statusCode: 400, param: "final_capture" })
-    expect(await h.stripe.paymentIntents.retrieve(plain.id)).toMatchObject({ status: "requires_capture", amount_capturable: 3000 })
+    expect(await context.h.stripe.paymentIntents.retrieve(plain.id)).toMatchObject({ status: "requires_capture", amount_capturable: 3000 })
 
-    const never = await h.stripe.paymentIntents.create({
+    const never = await context.h.stripe.paymentIntents.create({
       amount: 3000,
       currency: "usd",
       capture_method: "manual",
@@ -128,27 +113,27 @@ describe("multicapture", () => {
       payment_method: "pm_card_visa",
       payment_method_options: { card: { request_multicapture: "never" } },
     })
-    expect((await rejectionOf(h.stripe.paymentIntents.capture(never.id, { final_capture: false }))).param).toBe("final_capture")
+    expect((await rejectionOf(context.h.stripe.paymentIntents.capture(never.id, { final_capture: false }))).param).toBe("final_capture")
 
     // Without multicapture a capture is still one capture, the rest released.
-    const single = await h.stripe.paymentIntents.capture(plain.id, { amount_to_capture: 1000 })
+    const single = await context.h.stripe.paymentIntents.capture(plain.id, { amount_to_capture: 1000 })
     expect(single).toMatchObject({ status: "succeeded", amount_received: 1000 })
     expect(typesFor(plain.id).slice(-2)).toEqual(["charge.captured", "payment_intent.succeeded"])
   })
 
   it("can be requested by update or confirm, and rejects unknown values", async () => {
-    const viaUpdate = await h.stripe.paymentIntents.create({ amount: 2000, currency: "usd", capture_method: "manual", payment_method_options: { card: { request_three_d_secure: "automatic" } } })
-    const updated = await h.stripe.paymentIntents.update(viaUpdate.id, { payment_method_options: MULTICAPTURE })
+    const viaUpdate = await context.h.stripe.paymentIntents.create({ amount: 2000, currency: "usd", capture_method: "manual", payment_method_options: { card: { request_three_d_secure: "automatic" } } })
+    const updated = await context.h.stripe.paymentIntents.update(viaUpdate.id, { payment_method_options: MULTICAPTURE })
     expect(updated.payment_method_options?.card).toMatchObject({ request_multicapture: "if_available", request_three_d_secure: "automatic" })
-    const confirmed = await h.stripe.paymentIntents.confirm(viaUpdate.id, { payment_method: "pm_card_visa", expand: ["latest_charge"] })
+    const confirmed = await context.h.stripe.paymentIntents.confirm(viaUpdate.id, { payment_method: "pm_card_visa", expand: ["latest_charge"] })
     expect((confirmed.latest_charge as Stripe.Charge).payment_method_details?.card?.multicapture?.status).toBe("available")
 
-    const viaConfirm = await h.stripe.paymentIntents.create({ amount: 2000, currency: "usd", capture_method: "manual" })
-    const c = await h.stripe.paymentIntents.confirm(viaConfirm.id, { payment_method: "pm_card_visa", payment_method_options: MULTICAPTURE, expand: ["latest_charge"] })
+    const viaConfirm = await context.h.stripe.paymentIntents.create({ amount: 2000, currency: "usd", capture_method: "manual" })
+    const c = await context.h.stripe.paymentIntents.confirm(viaConfirm.id, { payment_method: "pm_card_visa", payment_method_options: MULTICAPTURE, expand: ["latest_charge"] })
     expect((c.latest_charge as Stripe.Charge).payment_method_details?.card?.multicapture?.status).toBe("available")
 
     const bad = await rejectionOf(
-      h.stripe.paymentIntents.create({
+      context.h.stripe.paymentIntents.create({
         amount: 2000,
         currency: "usd",
         payment_method_options: { card: { request_multicapture: "always" } } as unknown as Stripe.PaymentIntentCreateParams.PaymentMethodOptions,
@@ -159,28 +144,28 @@ describe("multicapture", () => {
 
   it("refunds give back at most what was captured so far", async () => {
     const pi = await multicapturable(5000)
-    await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2000, final_capture: false })
-    expect((await rejectionOf(h.stripe.refunds.create({ payment_intent: pi.id, amount: 2001 }))).code).toBe("amount_too_large")
-    const refund = await h.stripe.refunds.create({ payment_intent: pi.id })
+    await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2000, final_capture: false })
+    expect((await rejectionOf(context.h.stripe.refunds.create({ payment_intent: pi.id, amount: 2001 }))).code).toBe("amount_too_large")
+    const refund = await context.h.stripe.refunds.create({ payment_intent: pi.id })
     expect(refund.amount).toBe(2000)
-    expect((await rejectionOf(h.stripe.refunds.create({ payment_intent: pi.id }))).code).toBe("charge_already_refunded")
-    const finished = await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1000 })
+    expect((await rejectionOf(context.h.stripe.refunds.create({ payment_intent: pi.id }))).code).toBe("charge_already_refunded")
+    const finished = await context.h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1000 })
     expect(finished).toMatchObject({ status: "succeeded", amount_received: 3000 })
-    expect((await h.stripe.refunds.create({ payment_intent: pi.id })).amount).toBe(1000)
-    expect(await h.stripe.charges.retrieve((pi.latest_charge as Stripe.Charge).id)).toMatchObject({ amount_refunded: 5000, refunded: true })
+    expect((await context.h.stripe.refunds.create({ payment_intent: pi.id })).amount).toBe(1000)
+    expect(await context.h.stripe.charges.retrieve((pi.latest_charge as Stripe.Charge).id)).toMatchObject({ amount_refunded: 5000, refunded: true })
   })
 
   it("cancel or expiry after a partial capture keeps the captured part and succeeds", async () => {
     const canceled = await multicapturable(5000)
-    await h.stripe.paymentIntents.capture(canceled.id, { amount_to_capture: 2000, final_capture: false })
-    const afterCancel = await h.stripe.paymentIntents.cancel(canceled.id)
+    await context.h.stripe.paymentIntents.capture(canceled.id, { amount_to_capture: 2000, final_capture: false })
+    const afterCancel = await context.h.stripe.paymentIntents.cancel(canceled.id)
     expect(afterCancel).toMatchObject({ status: "succeeded", amount_received: 2000, amount_capturable: 0 })
     expect(typesFor(canceled.id).slice(-2)).toEqual(["charge.updated", "payment_intent.succeeded"])
 
     const expired = await multicapturable(5000)
-    await h.stripe.paymentIntents.capture(expired.id, { amount_to_capture: 1000, final_capture: false })
-    expect(h.server.expireAuthorization(expired.id)).toMatchObject({ status: "succeeded", amount_received: 1000 })
-    const charge = await h.stripe.charges.retrieve((expired.latest_charge as Stripe.Charge).id)
+    await context.h.stripe.paymentIntents.capture(expired.id, { amount_to_capture: 1000, final_capture: false })
+    expect(context.h.server.expireAuthorization(expired.id)).toMatchObject({ status: "succeeded", amount_received: 1000 })
+    const charge = await context.h.stripe.charges.retrieve((expired.latest_charge as Stripe.Charge).id)
     expect(charge).toMatchObject({ amount_captured: 1000, amount_refunded: 4000 })
   })
 })

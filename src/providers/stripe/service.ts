@@ -42,6 +42,7 @@ import { normalizeCurrencyCode } from "../../utils/currency"
 import type {
   AmountSent,
   CaptureFacts,
+  DisputeAtProvider,
   ModuleCapturePaymentInput,
   ModuleRefundPaymentInput,
   RefundAtProvider,
@@ -316,10 +317,10 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
   ): Promise<WebhookActionResult & WebhookFacts> {
     const event = parseVerifiedEvent(this.authenticWebhookBody(payload))
     if (REFUND_EVENTS.has(event.type)) {
-      return await this.refundsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
+      return await this.factsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent, "refunds")
     }
     if (event.type.startsWith("charge.dispute.")) {
-      return await this.disputesOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent)
+      return await this.factsOfIntent((event.data.object as { payment_intent?: unknown }).payment_intent, "disputes")
     }
     const answer: WebhookActionResult & WebhookFacts = await webhookActionForEvent(event, (intent) =>
       this.isAsyncPaymentMethod(intent)
@@ -333,34 +334,29 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
   }
 
   /**
-   * Every dispute Stripe holds for the intent, read afresh for the same
-   * reason as refunds. Medusa has no action for one (`not_supported`); the
-   * module records them (`disputes_at_provider`).
+   * What Stripe holds now for the intent an event is about — its refunds or
+   * its disputes — read afresh rather than taken from the event: events
+   * arrive late, twice or out of order, the list is what is true now. Medusa
+   * has no action for these (`not_supported`); the module records them
+   * (`refunds_at_provider`: the ones it did not make; `disputes_at_provider`).
    */
-  protected async disputesOfIntent(intentRef: unknown): Promise<WebhookActionResult & WebhookFacts> {
-    const intent = await this.intentOfEvent(intentRef)
-    if (!intent) return { action: "not_supported" }
-    const disputes = await this.call("getWebhookActionAndData", undefined, () =>
-      this.stripe_.disputes.list({ payment_intent: intent.id, limit: 100 })
-    )
-    return {
-      action: "not_supported",
-      data: { session_id: intent.metadata.session_id, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
-      disputes_at_provider: disputes.data.map((dispute) => ({
-        id: dispute.id,
-        amount: fromStripeAmount(dispute.amount, dispute.currency),
-        status: dispute.status,
-        ...(dispute.reason ? { reason: dispute.reason } : {}),
-      })),
-    }
-  }
-
-  /** The intent a charge, refund or dispute event is about, if this store created it (it has a session id). */
-  private async intentOfEvent(intentRef: unknown): Promise<Stripe.PaymentIntent | undefined> {
+  protected async factsOfIntent(intentRef: unknown, kind: "refunds" | "disputes"): Promise<WebhookActionResult & WebhookFacts> {
     const intentId = typeof intentRef === "string" ? intentRef : (intentRef as { id?: string } | null)?.id
-    if (!intentId) return undefined
+    if (!intentId) return { action: "not_supported" }
     const intent = await this.retrieveIntent(intentId, "getWebhookActionAndData")
-    return intent.metadata?.session_id ? intent : undefined
+    // Not an intent this store created (another app on the same account).
+    if (!intent.metadata?.session_id) return { action: "not_supported" }
+    const answer = {
+      action: "not_supported" as const,
+      data: { session_id: intent.metadata.session_id, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
+    }
+    const list = { payment_intent: intent.id, limit: 100 }
+    if (kind === "refunds") {
+      const refunds = await this.call("getWebhookActionAndData", undefined, () => this.stripe_.refunds.list(list))
+      return { ...answer, refunds_at_provider: refunds.data.map(refundAtProvider) }
+    }
+    const disputes = await this.call("getWebhookActionAndData", undefined, () => this.stripe_.disputes.list(list))
+    return { ...answer, disputes_at_provider: disputes.data.map(disputeAtProvider) }
   }
 
   /**
@@ -373,30 +369,6 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     return new Date(authorizedAt.getTime() + AUTHORIZATION_VALIDITY_MS)
   }
 
-  /**
-   * Every refund Stripe holds for the intent, read afresh rather than taken
-   * from the event: events arrive late, twice or out of order, the list is
-   * what is true now. Medusa has no action for a refund (`not_supported`);
-   * the module records the refunds it did not make (`refunds_at_provider`).
-   */
-  protected async refundsOfIntent(intentRef: unknown): Promise<WebhookActionResult & WebhookFacts> {
-    const intent = await this.intentOfEvent(intentRef)
-    if (!intent) return { action: "not_supported" }
-    const refunds = await this.call("getWebhookActionAndData", undefined, () =>
-      this.stripe_.refunds.list({ payment_intent: intent.id, limit: 100 })
-    )
-    return {
-      action: "not_supported",
-      data: { session_id: intent.metadata.session_id, amount: new BigNumber(fromStripeAmount(intent.amount_received, intent.currency)) },
-      refunds_at_provider: refunds.data.map((refund) => ({
-        id: refund.id,
-        amount: fromStripeAmount(refund.amount, refund.currency),
-        status: refundStatus(refund.status),
-        ...(refund.metadata?.medusa_movement_id ? { movement_id: refund.metadata.medusa_movement_id } : {}),
-        ...(refund.reason ? { reason: refund.reason } : {}),
-      })),
-    }
-  }
 
   /**
    * The check alone, without reading the event or calling Stripe: the
@@ -831,8 +803,24 @@ const AUTHORIZATION_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000
 /** Stripe's events that change an intent's refunds. */
 const REFUND_EVENTS = new Set(["charge.refunded", "charge.refund.updated", "refund.created", "refund.updated"])
 
-function refundStatus(status: string | null): RefundAtProvider["status"] {
-  return status === "succeeded" || status === "failed" || status === "canceled" ? status : "pending"
+function refundAtProvider(refund: Stripe.Refund): RefundAtProvider {
+  const status = refund.status
+  return {
+    id: refund.id,
+    amount: fromStripeAmount(refund.amount, refund.currency),
+    status: status === "succeeded" || status === "failed" || status === "canceled" ? status : "pending",
+    ...(refund.metadata?.medusa_movement_id ? { movement_id: refund.metadata.medusa_movement_id } : {}),
+    ...(refund.reason ? { reason: refund.reason } : {}),
+  }
+}
+
+function disputeAtProvider(dispute: Stripe.Dispute): DisputeAtProvider {
+  return {
+    id: dispute.id,
+    amount: fromStripeAmount(dispute.amount, dispute.currency),
+    status: dispute.status,
+    ...(dispute.reason ? { reason: dispute.reason } : {}),
+  }
 }
 
 function refundMetadata(sessionId: string | undefined, movementId: string | undefined): Record<string, string> | undefined {
