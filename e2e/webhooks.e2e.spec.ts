@@ -1,7 +1,7 @@
 import { signatureHeader } from "../local-stripe"
 import { eventually, MEDUSA_WEBHOOK_DELAY_MS, sleep, startEnvironment, WEBHOOK_PATH, WEBHOOK_SECRET, type Environment } from "./harness/environment"
 import { adminOrder, deliveriesFor, moneyFacts, orderTransactions, ordersOfCart, stripeFacts } from "./harness/facts"
-import { placeOrder } from "./harness/orders"
+import { placeOrder, type PlacedOrder } from "./harness/orders"
 import { checkoutUpToPayment } from "./harness/storefront"
 
 // Stripe → Medusa webhooks: the local Stripe signs and delivers events to
@@ -46,6 +46,22 @@ async function postWebhookAnswer(body: string, headers: Record<string, string>) 
   return { status: response.status, text: await response.text() }
 }
 
+/**
+ * Waits for Medusa to process a capture webhook (5 s after receiving it):
+ * the whole workflow, capture settled and order transaction written.
+ */
+async function capturedByWebhook(placed: PlacedOrder) {
+  return await eventually(
+    async () => {
+      const f = await moneyFacts(env, placed.sessionId)
+      expect(f).toMatchObject({ captured: 35, settled: true })
+      expect(await orderTransactions(env, placed.orderId)).toHaveLength(1)
+      return f
+    },
+    { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 20_000 }
+  )
+}
+
 describe("Stripe webhooks into Medusa", () => {
   it("a capture made at Stripe (Dashboard) reaches Medusa as payment_intent.succeeded and captures the payment", async () => {
     const placed = await placeOrder(env, "pp_stripe_stripe")
@@ -58,17 +74,7 @@ describe("Stripe webhooks into Medusa", () => {
       expect(deliveries.map((d) => [d.url, d.http_status])).toEqual([[env.servers[0].url + WEBHOOK_PATH, 200]])
     })
 
-    // Medusa processes the event 5 s after receiving it; wait for the whole
-    // workflow (capture settled, order transaction written).
-    const facts = await eventually(
-      async () => {
-        const f = await moneyFacts(env, placed.sessionId)
-        expect(f).toMatchObject({ captured: 35, settled: true })
-        expect(await orderTransactions(env, placed.orderId)).toHaveLength(1)
-        return f
-      },
-      { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 20_000 }
-    )
+    const facts = await capturedByWebhook(placed)
     expect(facts.captures).toHaveLength(1)
     expect(facts.payments[0].captured_at).not.toBeNull()
     expect(facts.refunds).toHaveLength(0)
@@ -200,15 +206,7 @@ describe("Stripe webhooks into Medusa", () => {
     const retried = await postWebhookAnswer(body, { "stripe-signature": signatureHeader(body, WEBHOOK_SECRET, now - 200) })
     expect(retried.status).toBe(200)
 
-    const facts = await eventually(
-      async () => {
-        const f = await moneyFacts(env, placed.sessionId)
-        expect(f).toMatchObject({ captured: 35, settled: true })
-        expect(await orderTransactions(env, placed.orderId)).toHaveLength(1)
-        return f
-      },
-      { timeoutMs: MEDUSA_WEBHOOK_DELAY_MS + 20_000 }
-    )
+    const facts = await capturedByWebhook(placed)
     expect(facts.captures).toHaveLength(1)
     expect(await stripeFacts(env, placed.intentId!)).toMatchObject({ amount_received: 3500, captureEvents: 1 })
     expect((await adminOrder(env.admin(), placed.orderId)).payment_status).toBe("captured")
