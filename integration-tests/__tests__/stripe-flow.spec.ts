@@ -100,6 +100,20 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     expect(await (service as any).verifyLedger()).toEqual([])
   })
 
+  it("a partial capture of a taxed total (10.814175 USD): what is released is what Stripe held, 5.81", async () => {
+    const { session } = await startCheckout(MANUAL_CAPTURE, "10.814175", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    const captured = await service.capturePayment({ payment_id: payment.id, amount: "5.00" })
+    expect(captured.captures!.map((c) => Number(c.amount))).toEqual([5])
+    const movements = await query(db, `SELECT kind, amount::text FROM payment_movement WHERE payment_id = ? ORDER BY created_at, id`, [payment.id])
+    expect(movements).toEqual([
+      { kind: "capture", amount: "5" },
+      { kind: "release", amount: "5.81" },
+    ])
+    expect(intentOf(payment.data)).toMatchObject({ amount: 1081, amount_received: 500 })
+    expect(await (service as any).verifyLedger()).toEqual([])
+  })
+
   it("a refund made in Stripe's dashboard: its webhook records it once as a refund of the payment; the module's own refunds are never recorded twice", async () => {
     const { collection, session } = await startCheckout(MANUAL_CAPTURE, "40.00", "pm_card_visa")
     const payment = (await service.authorizePaymentSession(session.id, {}))!
@@ -133,6 +147,28 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     const over = await service.refundPayment({ payment_id: payment.id, amount: "23.01" }).catch((e) => e)
     expect(over).toMatchObject({ type: MedusaError.Types.INVALID_DATA })
     await service.refundPayment({ payment_id: payment.id, amount: "23.00" })
+  })
+
+  it("a store that switched from @medusajs/payment: its earlier refunds (no movement id, not in the payment's data) are not counted again by a dashboard refund's webhook", async () => {
+    const { collection, session } = await startCheckout(MANUAL_CAPTURE, "40.00", "pm_card_visa")
+    const payment = (await service.authorizePaymentSession(session.id, {}))!
+    await service.capturePayment({ payment_id: payment.id })
+    await service.refundPayment({ payment_id: payment.id, amount: "10.00" })
+    // Make that refund look like one @medusajs/payment-stripe made before the switch.
+    const intentId = intentOf(payment.data).id
+    for (const refund of harness.localStripe.app.store.refunds.values() as Iterable<any>) {
+      if (refund.payment_intent === intentId) refund.metadata = {}
+    }
+    await query(db, `UPDATE payment SET data = data - 'refunds' WHERE id = ?`, [payment.id])
+
+    const before = harness.webhooks.length
+    const dashboard = await harness.sdk.refunds.create({ payment_intent: intentId, amount: 700 })
+    await deliverWebhooks(before, (type) => ["charge.refunded", "refund.created"].includes(type))
+    const refunds = await service.listRefunds({ payment_id: payment.id })
+    expect(refunds.map((r) => Number(r.amount)).sort()).toEqual([10, 7])
+    expect(refunds.find((r) => Number(r.amount) === 7)!.id).toBe(`ref_${dashboard.id}`)
+    expect(await service.retrievePaymentCollection(collection.id)).toMatchObject({ refunded_amount: 17 })
+    expect(await (service as any).verifyLedger()).toEqual([])
   })
 
   it("an authorization nearing Stripe's 7 days is reported; past them, once Stripe has let it go, the payment and session are canceled", async () => {

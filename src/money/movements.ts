@@ -354,7 +354,12 @@ export class MoneyMovements extends UseCase {
     }
     const released =
       kind === "capture" && (answer as CaptureFacts | undefined)?.authorization_released
-        ? await this.recordRelease_(payment.id, sharedContext)
+        ? await this.recordRelease_(payment.id, sharedContext).catch(() => {
+            // The capture is settled and must be answered as such. Without the release
+            // the remainder stays offered, and a capture of it is refused by the provider:
+            // nothing moves, as before releases were recorded.
+            return undefined
+          })
         : undefined
     if (settled.payment_updated || released) {
       this.recordEvents(CommonEvents.UPDATED, "payment", [settled.payment ?? { id: payment.id }], sharedContext)

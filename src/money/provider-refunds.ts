@@ -1,6 +1,6 @@
 import { Context } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
-import { lockPayment, recordRefundMadeAtProvider } from "../sql/money"
+import { lockPayment, recordRefundMadeAtProvider, refundMovements } from "../sql/money"
 import type { RefundAtProvider } from "../types"
 import { UseCase } from "./use-case"
 
@@ -15,20 +15,22 @@ import { UseCase } from "./use-case"
  * A refund is the module's own when it carries a movement id (the module's
  * refunds are created with it) or when its provider id is in the payment's
  * data (where the module keeps every refund it made, including those made
- * by versions that sent no movement id).
+ * by versions that sent no movement id). A store that switched from
+ * `@medusajs/payment` has refunds with neither; only what the provider
+ * refunded beyond the books' refunds is recorded, so those are not counted
+ * twice.
  */
 export class ProviderRefunds extends UseCase {
   /** Answers the ids of the refunds recorded now. */
   async record(sessionId: string, refunds: RefundAtProvider[], sharedContext: Context): Promise<string[]> {
-    const outside = refunds.filter((r) => r.status === "succeeded" && !r.movement_id)
-    if (!outside.length) return []
+    if (!refunds.some((r) => r.status === "succeeded" && !r.movement_id)) return []
     const [payment] = await this.paymentService_.list(
       { payment_session_id: sessionId },
       { select: ["id", "payment_collection_id"] },
       sharedContext
     )
     if (!payment) return []
-    const recorded = await this.record_(payment.id, outside, sharedContext)
+    const recorded = await this.record_(payment.id, refunds, sharedContext)
     if (recorded.length) {
       this.recordEvents(CommonEvents.CREATED, "refund", recorded.map((id) => ({ id })), sharedContext)
       this.recordEvents(CommonEvents.UPDATED, "payment_collection", [{ id: payment.payment_collection_id }], sharedContext)
@@ -39,17 +41,28 @@ export class ProviderRefunds extends UseCase {
   @InjectTransactionManager()
   protected async record_(
     paymentId: string,
-    outside: RefundAtProvider[],
+    refunds: RefundAtProvider[],
     @MedusaContext() sharedContext: Context = {}
   ): Promise<string[]> {
     const payment = await lockPayment(paymentId, sharedContext)
     const madeByModule = new Set(
       (Array.isArray(payment.data?.refunds) ? (payment.data!.refunds as { id?: unknown }[]) : []).map((r) => r?.id)
     )
+    const succeeded = refunds.filter((r) => r.status === "succeeded")
+    // What the provider refunded that the books do not hold yet. The books' open refunds
+    // count only once the provider lists them (a refund still on its way is not there yet).
+    const listed = new Set(succeeded.map((r) => r.movement_id).filter(Boolean))
+    const booked = (await refundMovements(paymentId, sharedContext)).filter((m) => m.status === "succeeded" || listed.has(m.id))
+    let unbooked = MathBN.sub(sum(succeeded.map((r) => r.amount)), sum(booked.map((m) => m.amount)))
+    const bookedIds = new Set(booked.map((m) => m.id))
     const recorded: string[] = []
-    for (const refund of outside) {
-      if (madeByModule.has(refund.id)) continue
+    // Newest first, as the provider lists them: a refund older than the switch to this
+    // module (made by @medusajs/payment, with no movement id) is already in the books
+    // under another id, and the unbooked total leaves no room for it.
+    for (const refund of succeeded) {
       const id = `ref_${refund.id}`
+      if (refund.movement_id || madeByModule.has(refund.id) || bookedIds.has(id)) continue
+      if (MathBN.gt(refund.amount, unbooked)) continue
       const written = await recordRefundMadeAtProvider(
         {
           id,
@@ -60,8 +73,15 @@ export class ProviderRefunds extends UseCase {
         },
         sharedContext
       )
-      if (written) recorded.push(id)
+      if (written) {
+        recorded.push(id)
+        unbooked = MathBN.sub(unbooked, refund.amount)
+      }
     }
     return recorded
   }
+}
+
+function sum(amounts: string[]) {
+  return amounts.reduce((total, amount) => MathBN.add(total, amount), MathBN.convert(0))
 }

@@ -1,5 +1,6 @@
 import type { IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
+import { withCollectionLock } from "./api/serialize-order-payments"
 
 type SettledRow = { id: string; amount: unknown; raw_amount?: unknown; payment: { payment_collection_id: string; currency_code: string } }
 
@@ -32,20 +33,38 @@ export async function recordSettledOnOrders(container: MedusaContainer, movement
   } as any)
   const orderOf = new Map((links as { order_id: string; payment_collection_id: string }[]).map((l) => [l.payment_collection_id, l.order_id]))
 
-  const wanted = settled
-    .filter(({ row }) => orderOf.has(row.payment.payment_collection_id))
-    .map(({ row, reference }) => {
-      const amount = MathBN.convert((row.raw_amount as any) ?? (row.amount as any))
-      return {
-        order_id: orderOf.get(row.payment.payment_collection_id)!,
-        reference,
-        reference_id: row.id,
-        amount: reference === "refund" ? MathBN.mult(amount, -1) : amount,
-        currency_code: row.payment.currency_code,
-      }
-    })
-  if (!wanted.length) return 0
+  const byCollection = new Map<string, typeof settled>()
+  for (const entry of settled) {
+    const collectionId = entry.row.payment.payment_collection_id
+    if (orderOf.has(collectionId)) byCollection.set(collectionId, [...(byCollection.get(collectionId) ?? []), entry])
+  }
+  let added = 0
+  for (const [collectionId, entries] of byCollection) {
+    // Under the order's lock, as the admin requests: Medusa rewrites the order's
+    // summary when a transaction is added, and the check-then-insert below must
+    // not run twice at once for one movement.
+    added += await withCollectionLock(container, collectionId, () =>
+      addMissingTransactions(container, orderOf.get(collectionId)!, entries)
+    )
+  }
+  return added
+}
 
+async function addMissingTransactions(
+  container: MedusaContainer,
+  orderId: string,
+  entries: { row: SettledRow; reference: "capture" | "refund" }[]
+): Promise<number> {
+  const wanted = entries.map(({ row, reference }) => {
+    const amount = MathBN.convert((row.raw_amount as any) ?? (row.amount as any))
+    return {
+      order_id: orderId,
+      reference,
+      reference_id: row.id,
+      amount: reference === "refund" ? MathBN.mult(amount, -1) : amount,
+      currency_code: row.payment.currency_code,
+    }
+  })
   const orders = container.resolve<IOrderModuleService>(Modules.ORDER)
   const existing = await orders.listOrderTransactions(
     { reference_id: wanted.map((t) => t.reference_id) } as any,

@@ -462,11 +462,13 @@ export async function recordReleasedRemainder(
   if (payment.captured_at || payment.canceled_at || payment.open_cancel_id) return undefined
   const [row] = await execute<{ id: string; amount: string }>(
     sharedContext,
+    // What is left of the authorization as money can hold it: a taxed 10.814175 USD is
+    // 10.81 at the provider, and the books bound captures plus releases by that.
     `WITH left_over AS (
-       SELECT (p.raw_amount->>'value')::numeric
+       SELECT trim_scale(round((p.raw_amount->>'value')::numeric, coalesce(payment_currency_exponent(p.currency_code), 20))
               - coalesce((SELECT sum(m.amount) FROM payment_movement m
                            WHERE m.payment_id = p.id AND m.deleted_at IS NULL
-                             AND m.kind IN ('capture', 'release') AND m.status <> 'refused'), 0) AS amount
+                             AND m.kind IN ('capture', 'release') AND m.status <> 'refused'), 0)) AS amount
          FROM payment p WHERE p.id = :payment_id
      )
      INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note, settled_at)
@@ -527,4 +529,18 @@ export async function recordDisputeStatus(
     ]
   )
   return { previous: row.previous }
+}
+
+/** The payment's refund movements that are not refused, apart from lost disputes (not refunds at the provider). */
+export async function refundMovements(
+  paymentId: string,
+  sharedContext: Context
+): Promise<{ id: string; amount: string; status: string }[]> {
+  return await execute(
+    sharedContext,
+    `SELECT id, amount::text, status FROM payment_movement
+      WHERE payment_id = ? AND kind = 'refund' AND status <> 'refused' AND deleted_at IS NULL
+        AND metadata->>'provider_dispute_id' IS NULL`,
+    [paymentId]
+  )
 }

@@ -15,11 +15,11 @@ import { randomUUID } from "node:crypto"
  * is refused before moving anything.
  *
  * The lock is Medusa's Locking module, so it holds across servers when the
- * store uses the Redis provider. Its key is the order's cart id when the order
- * came from a cart: the key Medusa's complete-cart and payment-webhook
+ * store uses the Redis provider. Its keys are the order's cart id when the
+ * order came from a cart — the key Medusa's complete-cart and payment-webhook
  * workflows already lock, so a Stripe webhook capturing the same order waits
- * too. Otherwise the order id, or the payment collection id for a collection
- * no order owns.
+ * too — and the order id, which Medusa's order-edit workflows lock; or the
+ * payment collection id for a collection no order owns.
  */
 
 /** How long a request waits for the one before it. */
@@ -28,7 +28,7 @@ const WAIT_MS = 60_000
 const LOCK_EXPIRE_SECONDS = 180
 const RETRY_MS = 50
 
-type KeyResolver = (scope: MedusaContainer, id: string) => Promise<string | undefined>
+type KeyResolver = (scope: MedusaContainer, id: string) => Promise<string[] | undefined>
 
 async function firstRow<T>(scope: MedusaContainer, entity: string, fields: string[], filters: object): Promise<T | undefined> {
   const query = scope.resolve(ContainerRegistrationKeys.QUERY)
@@ -36,34 +36,37 @@ async function firstRow<T>(scope: MedusaContainer, entity: string, fields: strin
   return data[0] as T | undefined
 }
 
-const keyForOrder: KeyResolver = async (scope, orderId) => {
+/** The order's cart id (Medusa's checkout and webhook lock) and the order id (Medusa's order-edit lock). */
+const keysForOrder: KeyResolver = async (scope, orderId) => {
   const link = await firstRow<{ cart_id: string }>(scope, "order_cart", ["cart_id"], { order_id: orderId })
-  return link?.cart_id ?? orderId
+  return link ? [link.cart_id, orderId] : [orderId]
 }
 
-const keyForCollection: KeyResolver = async (scope, collectionId) => {
+const keysForCollection: KeyResolver = async (scope, collectionId) => {
   const link = await firstRow<{ order_id: string }>(scope, "order_payment_collection", ["order_id"], {
     payment_collection_id: collectionId,
   })
-  return link ? keyForOrder(scope, link.order_id) : collectionId
+  return link ? keysForOrder(scope, link.order_id) : [collectionId]
 }
 
-const keyForPayment: KeyResolver = async (scope, paymentId) => {
+const keysForPayment: KeyResolver = async (scope, paymentId) => {
   const payment = await firstRow<{ payment_collection_id: string }>(scope, "payment", ["payment_collection_id"], {
     id: paymentId,
   })
   // An unknown payment: Medusa's handler answers its 404, nothing to serialize.
-  return payment ? keyForCollection(scope, payment.payment_collection_id) : undefined
+  return payment ? keysForCollection(scope, payment.payment_collection_id) : undefined
 }
 
-async function acquire(locking: ILockingModule, key: string, ownerId: string): Promise<void> {
+async function acquire(locking: ILockingModule, keys: string[], ownerId: string): Promise<void> {
   const giveUpAt = Date.now() + WAIT_MS
   for (;;) {
     try {
-      await locking.acquire(key, { ownerId, expire: LOCK_EXPIRE_SECONDS })
+      await locking.acquire(keys, { ownerId, expire: LOCK_EXPIRE_SECONDS })
       return
     } catch (error) {
       if (Date.now() >= giveUpAt) {
+        // Keys taken before the one that was busy are this owner's: let them go.
+        await locking.release(keys, { ownerId }).catch(() => undefined)
         throw new MedusaError(
           MedusaError.Types.CONFLICT,
           "Another payment operation on this order is still running. Try again when it has finished."
@@ -71,6 +74,32 @@ async function acquire(locking: ILockingModule, key: string, ownerId: string): P
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
     }
+  }
+}
+
+function releaser(scope: MedusaContainer, locking: ILockingModule, keys: string[], ownerId: string) {
+  return () =>
+    locking.release(keys, { ownerId }).catch((error: Error) => {
+      scope
+        .resolve<Logger>(ContainerRegistrationKeys.LOGGER)
+        .warn(`medusa-payment-plus: could not release the payment lock of ${keys.join(", ")} (${error.message}); it expires in ${LOCK_EXPIRE_SECONDS} s.`)
+    })
+}
+
+/**
+ * Runs `job` holding the lock of the order that owns the payment collection,
+ * as the admin requests do: for money recorded on an order outside them
+ * (src/plugin/order-transactions.ts).
+ */
+export async function withCollectionLock<T>(scope: MedusaContainer, collectionId: string, job: () => Promise<T>): Promise<T> {
+  const keys = (await keysForCollection(scope, collectionId))!
+  const locking = scope.resolve<ILockingModule>(Modules.LOCKING)
+  const ownerId = `medusa-payment-plus:${randomUUID()}`
+  await acquire(locking, keys, ownerId)
+  try {
+    return await job()
+  } finally {
+    await releaser(scope, locking, keys, ownerId)()
   }
 }
 
@@ -93,21 +122,15 @@ function releaseWhenAnswered(res: MedusaResponse, release: () => Promise<unknown
   } as MedusaResponse["end"]
 }
 
-function serializeBy(resolveKey: KeyResolver) {
+function serializeBy(resolveKeys: KeyResolver) {
   return async (req: MedusaRequest, res: MedusaResponse, next: MedusaNextFunction): Promise<void> => {
     try {
-      const key = await resolveKey(req.scope, req.params.id)
-      if (!key) return next()
+      const keys = await resolveKeys(req.scope, req.params.id)
+      if (!keys) return next()
       const locking = req.scope.resolve<ILockingModule>(Modules.LOCKING)
       const ownerId = `medusa-payment-plus:${randomUUID()}`
-      await acquire(locking, key, ownerId)
-      releaseWhenAnswered(res, () =>
-        locking.release(key, { ownerId }).catch((error: Error) => {
-          req.scope
-            .resolve<Logger>(ContainerRegistrationKeys.LOGGER)
-            .warn(`medusa-payment-plus: could not release the payment lock of ${key} (${error.message}); it expires in ${LOCK_EXPIRE_SECONDS} s.`)
-        })
-      )
+      await acquire(locking, keys, ownerId)
+      releaseWhenAnswered(res, releaser(req.scope, locking, keys, ownerId))
       next()
     } catch (error) {
       next(error)
@@ -115,6 +138,6 @@ function serializeBy(resolveKey: KeyResolver) {
   }
 }
 
-export const serializeByPayment = serializeBy(keyForPayment)
-export const serializeByCollection = serializeBy(keyForCollection)
-export const serializeByOrder = serializeBy(keyForOrder)
+export const serializeByPayment = serializeBy(keysForPayment)
+export const serializeByCollection = serializeBy(keysForCollection)
+export const serializeByOrder = serializeBy(keysForOrder)
