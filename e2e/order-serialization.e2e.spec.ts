@@ -148,6 +148,20 @@ describe("one money-moving request at a time per order (one server)", () => {
     }
   })
 
+  it("a refund whose answer was lost, settled by the admin's next refund on that payment: both on the order, once each", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, {})
+    env.local.addFault({ match: "POST /v1/refunds", phase: "after", action: "disconnect", times: 3 })
+    const lost = await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 }).catch((e) => e)
+    env.local.clearFaults()
+    expect(lost).toBeInstanceOf(HttpError)
+    // The next refund first settles the unknown one (same key at Stripe), then makes its own.
+    await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 6 })
+    await eventually(() => expectStoreAgrees(env, placed, { captures: [35], refunds: [5, 6] }))
+    await sleep(2000)
+    expect(await orderTransactions(env, placed.orderId)).toHaveLength(3)
+  })
+
   it("the reconcile route is an admin route: refused without authentication", async () => {
     const response = await fetch(`${env.servers[0].url}/admin/payment-plus/reconcile`, { method: "POST" })
     expect(response.status).toBe(401)

@@ -175,7 +175,10 @@ export class MoneyMovements extends UseCase {
       if (verdict.verdict === "created" || verdict.verdict === "noop") return reserved
       if (verdict.verdict === "reconcile" && !reconciled) {
         reconciled = true
-        await this.reconcile({ payment_id: reservation.paymentId }, sharedContext)
+        // What reconciliation settles is not this call's movement: its events leave the
+        // caller's workflow event group, so they are not dropped if that workflow fails,
+        // and the plugin records them on the order like any settled outside a workflow.
+        await this.reconcile({ payment_id: reservation.paymentId }, { ...sharedContext, eventGroupId: undefined })
         continue
       }
       if (verdict.verdict === "too_precise" && reservation.requestedAmount === undefined) {
