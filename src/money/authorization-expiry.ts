@@ -36,14 +36,19 @@ export class AuthorizationExpiryCheck extends UseCase {
     super(parts)
   }
 
-  async run(warnWithinMs: number, sharedContext: Context): Promise<AuthorizationCheck> {
+  /** `providerIds`: the registered providers; only those whose authorizations expire are looked at. */
+  async run(providerIds: string[], warnWithinMs: number, sharedContext: Context): Promise<AuthorizationCheck> {
     const now = Date.now()
     const report: AuthorizationCheck = { expiring: [], expired: [] }
-    for (const payment of await this.authorizedPayments_(sharedContext)) {
-      const expiresAt = this.providerOf(payment.provider_id)?.authorizationExpiresAt?.(payment.data ?? {}, new Date(payment.created_at))
+    const expiring = providerIds.filter((id) => typeof this.providerOf(id)?.authorizationExpiresAt === "function")
+    if (!expiring.length) return report
+    for (const payment of await this.authorizedPayments_(expiring, sharedContext)) {
+      const expiresAt = this.providerOf(payment.provider_id)!.authorizationExpiresAt!(payment.data ?? {}, new Date(payment.created_at))
       if (!expiresAt || expiresAt.getTime() - now > warnWithinMs) continue
       if (expiresAt.getTime() <= now && (await this.goneAtProvider(payment))) {
-        if (await this.cancellation.recordCanceledAtProvider(payment.id, "expired", sharedContext)) report.expired.push(payment.id)
+        // One payment that cannot be canceled here is reported again next time; the others go on.
+        const canceled = await this.cancellation.recordCanceledAtProvider(payment.id, "expired", sharedContext).catch(() => false)
+        if (canceled) report.expired.push(payment.id)
         continue
       }
       report.expiring.push({ payment_id: payment.id, provider_id: payment.provider_id, expires_at: expiresAt.toISOString() })
@@ -62,12 +67,21 @@ export class AuthorizationExpiryCheck extends UseCase {
   }
 
   @InjectTransactionManager()
-  protected async authorizedPayments_(@MedusaContext() sharedContext: Context = {}): Promise<AuthorizedPayment[]> {
+  protected async authorizedPayments_(
+    providerIds: string[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<AuthorizedPayment[]> {
+    // Oldest first: they expire first. Payments with money captured hold no whole
+    // authorization to lose (a multicapture remainder is the provider's to report).
     return await execute<AuthorizedPayment>(
       sharedContext,
       `SELECT p.id, p.provider_id, p.data, p.created_at FROM payment p
         WHERE p.deleted_at IS NULL AND p.captured_at IS NULL AND p.canceled_at IS NULL
-        ORDER BY p.created_at LIMIT 1000`
+          AND p.provider_id IN (SELECT jsonb_array_elements_text(?::jsonb))
+          AND NOT EXISTS (SELECT 1 FROM payment_movement m WHERE m.payment_id = p.id AND m.deleted_at IS NULL
+                            AND m.kind = 'capture' AND m.status <> 'refused')
+        ORDER BY p.created_at LIMIT 1000`,
+      [JSON.stringify(providerIds)]
     )
   }
 }

@@ -59,12 +59,17 @@ export class ProviderDisputes extends UseCase {
       }
       ;(change.previous === null ? recorded.created : recorded.updated).push({ id: dispute.id, event_data })
       if (dispute.status !== "lost") continue
+      // Never more than the payment still holds, so the bounds cannot refuse it and take
+      // the dispute's status down with it (the provider's own figure is in the ledger).
+      const refundable = MathBN.sub(payment.captured, payment.refunded)
+      const lostAmount = MathBN.min(MathBN.convert(dispute.amount), refundable)
+      if (!MathBN.gt(lostAmount, 0)) continue
       const refundId = `ref_${dispute.id}`
       const written = await recordRefundMadeAtProvider(
         {
           id: refundId,
           payment_id: paymentId,
-          amount: MathBN.convert(dispute.amount).toFixed(),
+          amount: lostAmount.toFixed(),
           note: `Dispute lost (${dispute.id}${dispute.reason ? `, ${dispute.reason}` : ""})`,
           metadata: { provider_dispute_id: dispute.id, source: "provider" },
         },

@@ -666,7 +666,12 @@ export default class PaymentModuleService
     if (typeof warnWithinMs !== "number" || !Number.isFinite(warnWithinMs) || warnWithinMs < 0) {
       throw invalidData(`The warn_within_ms must be a number of milliseconds >= 0, got ${JSON.stringify(options?.warn_within_ms)}.`)
     }
-    return await this.authorizationExpiry_.run(warnWithinMs, sharedContext)
+    const providers = await this.paymentProviderService_.list({}, { select: ["id"] }, sharedContext)
+    return await this.authorizationExpiry_.run(
+      providers.map((p: { id: string }) => p.id),
+      warnWithinMs,
+      sharedContext
+    )
   }
 
   /**
