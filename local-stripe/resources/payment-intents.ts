@@ -265,14 +265,7 @@ export function expireAuthorization(app: LocalStripeApp, id: string): Stripe.Pay
   }
   app.cancelScheduled(`expire:${pi.id}`)
   const charge = requireCharge(app, pi.latest_charge as string)
-  if (pi.amount_received > 0) {
-    const previous = releaseRemainder(charge)
-    setStatus(pi, "succeeded")
-    pi.amount_capturable = 0
-    app.emit("charge.updated", charge, previous)
-    app.emit("payment_intent.succeeded", pi)
-    return pi
-  }
+  if (pi.amount_received > 0) return completePartlyCaptured(app, pi, charge)
   releaseCharge(charge)
   setStatus(pi, "canceled")
   pi.canceled_at = nowSeconds()
@@ -768,16 +761,7 @@ const cancel: ApiHandler = ({ app, params, pathParams }) => {
   app.cancelScheduled(`expire:${pi.id}`)
   if (pi.status === "requires_capture" && pi.latest_charge) {
     const charge = requireCharge(app, pi.latest_charge as string)
-    if (pi.amount_received > 0) {
-      // A partly captured multicapture payment keeps what it captured: canceling
-      // releases the rest and completes the intent.
-      const previous = releaseRemainder(charge)
-      setStatus(pi, "succeeded")
-      pi.amount_capturable = 0
-      app.emit("charge.updated", charge, previous)
-      app.emit("payment_intent.succeeded", pi)
-      return pi
-    }
+    if (pi.amount_received > 0) return completePartlyCaptured(app, pi, charge)
     releaseCharge(charge)
   }
   setStatus(pi, "canceled")
@@ -799,4 +783,17 @@ export function registerPaymentIntentRoutes(router: Router<ApiHandler>): void {
     .post("/v1/payment_intents/:id/confirm", confirm)
     .post("/v1/payment_intents/:id/capture", capture)
     .post("/v1/payment_intents/:id/cancel", cancel)
+}
+
+/**
+ * A partly captured multicapture intent keeps what it captured: canceling it,
+ * or its authorization expiring, releases the rest and completes the intent.
+ */
+function completePartlyCaptured(app: LocalStripeApp, pi: Stripe.PaymentIntent, charge: Stripe.Charge): Stripe.PaymentIntent {
+  const previous = releaseRemainder(charge)
+  setStatus(pi, "succeeded")
+  pi.amount_capturable = 0
+  app.emit("charge.updated", charge, previous)
+  app.emit("payment_intent.succeeded", pi)
+  return pi
 }
