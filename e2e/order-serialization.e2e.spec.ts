@@ -162,6 +162,41 @@ describe("one money-moving request at a time per order (one server)", () => {
     expect(await orderTransactions(env, placed.orderId)).toHaveLength(3)
   })
 
+  it("the payment timeline route: every movement from the ledger in order, who caused it, and an unknown one with what reconciliation will do", async () => {
+    const placed = await placeOrder(env, "pp_stripe_stripe")
+    await env.admin().post(`/admin/payments/${placed.paymentId}/capture`, { amount: 20 })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 5 })
+    env.local.addFault({ match: "POST /v1/refunds", phase: "after", action: "disconnect", times: 3 })
+    await env.admin().post(`/admin/payments/${placed.paymentId}/refund`, { amount: 2.5 }).catch(() => undefined)
+    env.local.clearFaults()
+
+    const { payments } = await env.admin().get(`/admin/payment-plus/orders/${placed.orderId}/payments`)
+    expect(payments).toHaveLength(1)
+    const [payment] = payments
+    process.stdout.write(`[e2e] payment timeline: ${JSON.stringify(payment)}\n`)
+    const steps = payment.timeline.map((e: any) => [e.subject, e.event, e.amount, e.caused_by.type])
+    expect(steps).toEqual([
+      ["authorization", "authorized", "35.00", "customer"],
+      ["capture", "reserved", "20.00", "admin"],
+      ["capture", "succeeded", "20.00", "admin"],
+      ["release", "recorded", "15.00", "provider"],
+      ["authorization", "fully_captured", null, "store"],
+      ["refund", "reserved", "5.00", "admin"],
+      ["refund", "succeeded", "5.00", "admin"],
+      ["refund", "reserved", "2.50", "admin"],
+      ["refund", "unknown", "2.50", "admin"],
+    ])
+    expect(payment.timeline.every((e: any, i: number, all: any[]) => i === 0 || all[i - 1].at <= e.at)).toBe(true)
+    expect(payment.open).toEqual([
+      expect.objectContaining({ subject: "refund", status: "unknown", next_step: expect.stringContaining("reconciliation") }),
+    ])
+    expect(Date.parse(payment.open[0].not_before) - Date.now()).toBeLessThanOrEqual(5 * 60 * 1000)
+
+    const anonymous = await fetch(`${env.servers[0].url}/admin/payment-plus/orders/${placed.orderId}/payments`)
+    expect(anonymous.status).toBe(401)
+    await env.admin().post(`/admin/payment-plus/reconcile`, {}) // leave nothing open for the suites after
+  })
+
   it("the reconcile route is an admin route: refused without authentication", async () => {
     const response = await fetch(`${env.servers[0].url}/admin/payment-plus/reconcile`, { method: "POST" })
     expect(response.status).toBe(401)

@@ -48,7 +48,7 @@ import {
   RefundReason,
 } from "../models"
 import { joinerConfig } from "../joiner-config"
-import { invalidData, requireString } from "../utils/errors"
+import { invalidData, requireIdList, requireString } from "../utils/errors"
 import { ProviderGateway, providerTimeoutOption } from "../providers/gateway"
 import { Authorization } from "../money/authorize"
 import { Cancellation } from "../money/cancel"
@@ -56,6 +56,7 @@ import { LedgerAudit, LedgerDiscrepancy } from "../money/ledger-audit"
 import { CaptureInput, MoneyMovements, RefundInput } from "../money/movements"
 import { AuthorizationCheck, AuthorizationExpiryCheck, DEFAULT_EXPIRY_WARNING_MS } from "../money/authorization-expiry"
 import { ProviderDisputes } from "../money/provider-disputes"
+import { PaymentTimeline, PaymentTimelines } from "../money/timeline"
 import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import type { AuthorizationExpiry, WebhookFacts } from "../types"
@@ -120,6 +121,7 @@ export default class PaymentModuleService
   protected readonly ledgerAudit_: LedgerAudit
   protected readonly providerRefunds_: ProviderRefunds
   protected readonly providerDisputes_: ProviderDisputes
+  protected readonly timelines_: PaymentTimelines
   protected readonly authorizationExpiry_: AuthorizationExpiryCheck
   protected readonly accountHolders_: AccountHolders
   protected readonly sessions_: PaymentSessions
@@ -167,6 +169,7 @@ export default class PaymentModuleService
     this.reconciliation_ = new Reconciliation(parts, this.cancellation_, () => this.movements_)
     this.providerRefunds_ = new ProviderRefunds(parts)
     this.providerDisputes_ = new ProviderDisputes(parts)
+    this.timelines_ = new PaymentTimelines(parts)
     this.authorizationExpiry_ = new AuthorizationExpiryCheck(parts, this.cancellation_, (providerId) => {
       try {
         return this.paymentProviderService_.retrieveProvider(providerId) as AuthorizationExpiry
@@ -480,6 +483,20 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<ReconciliationReport> {
     return await this.reconciliation_.run(filter, sharedContext)
+  }
+
+  /**
+   * Not in Medusa's interface: what happened to each payment's money, from
+   * the ledger (src/money/timeline.ts) — for the merchant's view of an order.
+   */
+  @InjectManager()
+  async listPaymentTimelines(
+    filter: { payment_id: string | string[] },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<PaymentTimeline[]> {
+    const ids = requireIdList(filter?.payment_id, "payment_id")
+    const payments = await this.paymentService_.list({ id: ids }, { select: ["id", "payment_collection_id"] }, sharedContext)
+    return await this.timelines_.list(payments, sharedContext)
   }
 
   // ---------------------------------------------------------------------

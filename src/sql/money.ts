@@ -544,3 +544,46 @@ export async function refundMovements(
     [paymentId]
   )
 }
+
+export type TimelineRow = {
+  id: string
+  created_at: Date
+  payment_id: string
+  subject: string
+  subject_id: string
+  event: string
+  amount: string | null
+  currency_code: string | null
+  from_status: string | null
+  to_status: string | null
+  created_by: string | null
+  note: string | null
+  movement_status: string | null
+  movement_updated_at: Date | null
+}
+
+/**
+ * The ledger entries about money of these payments — authorizations,
+ * captures, refunds, releases, cancels, disputes — in the order they were
+ * written, with the movement each is about (who asked for it, where it
+ * stands now). Collection ids let the ledger's index serve the read.
+ */
+export async function paymentTimelineRows(
+  payments: { id: string; payment_collection_id: string }[],
+  sharedContext: Context
+): Promise<TimelineRow[]> {
+  if (!payments.length) return []
+  return await execute<TimelineRow>(
+    sharedContext,
+    `SELECT e.id, e.created_at, e.payment_id, e.subject, e.subject_id, e.event, e.raw_amount->>'value' AS amount,
+            e.currency_code, e.from_status, e.to_status, m.created_by, m.note,
+            m.status AS movement_status, m.updated_at AS movement_updated_at
+       FROM payment_ledger_entry e
+       LEFT JOIN payment_movement m ON m.id = e.subject_id AND m.payment_id = e.payment_id
+      WHERE e.payment_collection_id IN (SELECT jsonb_array_elements_text(?::jsonb))
+        AND e.payment_id IN (SELECT jsonb_array_elements_text(?::jsonb))
+        AND e.subject IN ('authorization', 'capture', 'refund', 'release', 'cancellation', 'dispute')
+      ORDER BY e.payment_id, e.id`,
+    [JSON.stringify([...new Set(payments.map((p) => p.payment_collection_id))]), JSON.stringify(payments.map((p) => p.id))]
+  )
+}

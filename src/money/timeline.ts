@@ -1,0 +1,125 @@
+import { Context } from "@medusajs/framework/types"
+import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
+import { paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
+import { currencyExponent, isKnownCurrency } from "../utils/currency"
+import { UseCase } from "./use-case"
+
+/** Who or what made an entry happen. */
+export type CausedBy =
+  | { type: "customer" }
+  | { type: "admin"; user_id: string }
+  | { type: "provider" }
+  | { type: "reconciliation" }
+  | { type: "store" }
+
+export type TimelineEntry = {
+  at: string
+  /** authorization, capture, refund, release, cancellation or dispute */
+  subject: string
+  /** the movement (or dispute, or payment) the entry is about */
+  subject_id: string
+  /** what happened: reserved, recorded, succeeded, unknown, refused, authorized, canceled, a dispute status, … */
+  event: string
+  /** in the currency's precision (a taxed total keeps its extra decimals) */
+  amount: string | null
+  currency_code: string | null
+  status: string | null
+  caused_by: CausedBy
+  note: string | null
+}
+
+export type OpenMovement = {
+  id: string
+  subject: string
+  status: "pending" | "unknown"
+  /** what the reconciliation job will do with it, and from when */
+  next_step: string
+  not_before: string
+}
+
+export type PaymentTimeline = { payment_id: string; entries: TimelineEntry[]; open: OpenMovement[] }
+
+/** How often the reconciliation job (src/jobs/reconcile-payments.ts) runs. */
+const RECONCILIATION_EVERY_MS = 5 * 60 * 1000
+
+/**
+ * What happened to each payment's money, from the ledger, for a merchant to
+ * read: one entry per ledger entry about money, oldest first, with who or
+ * what caused it, and the movements still waiting for their provider with
+ * what reconciliation will do about them and when.
+ */
+export class PaymentTimelines extends UseCase {
+  async list(payments: { id: string; payment_collection_id: string }[], sharedContext: Context): Promise<PaymentTimeline[]> {
+    const rows = await this.rows_(payments, sharedContext)
+    return payments.map((payment) => {
+      const own = rows.filter((r) => r.payment_id === payment.id)
+      return { payment_id: payment.id, entries: own.map(entry), open: openMovements(own, this.providerGateway_.staleAfterMs(STALE_PENDING_MS)) }
+    })
+  }
+
+  @InjectTransactionManager()
+  protected async rows_(payments: { id: string; payment_collection_id: string }[], @MedusaContext() sharedContext: Context = {}) {
+    return await paymentTimelineRows(payments, sharedContext)
+  }
+}
+
+function entry(row: TimelineRow): TimelineEntry {
+  return {
+    at: new Date(row.created_at).toISOString(),
+    subject: row.subject,
+    subject_id: row.subject_id,
+    event: row.event,
+    amount: row.amount === null ? null : inCurrencyPrecision(row.amount, row.currency_code),
+    currency_code: row.currency_code,
+    status: row.to_status,
+    caused_by: causedBy(row),
+    note: row.note,
+  }
+}
+
+/** Money shown as the currency writes it (2 decimals for EUR), never fewer digits than it has. */
+function inCurrencyPrecision(amount: string, currencyCode: string | null): string {
+  const value = MathBN.convert(amount)
+  if (!currencyCode || !isKnownCurrency(currencyCode)) return value.toFixed()
+  const exponent = currencyExponent(currencyCode)
+  return value.decimalPlaces()! > exponent ? value.toFixed() : value.toFixed(exponent)
+}
+
+function causedBy(row: TimelineRow): CausedBy {
+  if (row.subject === "authorization" && row.event === "authorized") return { type: "customer" }
+  if (row.subject === "dispute") return { type: "provider" }
+  // An outcome found after the answer was lost is reconciliation's doing.
+  if (row.from_status === "unknown") return { type: "reconciliation" }
+  if (row.created_by?.startsWith("user_")) return { type: "admin", user_id: row.created_by }
+  if (row.created_by === "provider") return { type: "provider" }
+  return { type: "store" }
+}
+
+function openMovements(rows: TimelineRow[], staleAfterMs: number): OpenMovement[] {
+  const seen = new Set<string>()
+  const open: OpenMovement[] = []
+  const nextRun = new Date(Math.ceil(Date.now() / RECONCILIATION_EVERY_MS) * RECONCILIATION_EVERY_MS)
+  for (const row of [...rows].reverse()) {
+    if (seen.has(row.subject_id) || (row.movement_status !== "pending" && row.movement_status !== "unknown")) continue
+    seen.add(row.subject_id)
+    if (row.movement_status === "unknown") {
+      open.push({
+        id: row.subject_id,
+        subject: row.subject,
+        status: "unknown",
+        next_step: "The provider's answer was lost: reconciliation asks it again with the same idempotency key, so it happens once, and records the outcome.",
+        not_before: nextRun.toISOString(),
+      })
+    } else {
+      const stale = new Date(new Date(row.movement_updated_at!).getTime() + staleAfterMs)
+      open.push({
+        id: row.subject_id,
+        subject: row.subject,
+        status: "pending",
+        next_step: "Still with the provider. Without an answer by then, reconciliation treats it as unknown and asks the provider again.",
+        not_before: (stale > nextRun ? stale : nextRun).toISOString(),
+      })
+    }
+  }
+  return open.reverse()
+}
