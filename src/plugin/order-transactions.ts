@@ -1,6 +1,6 @@
 import type { IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
-import { withCollectionLock } from "./api/serialize-order-payments"
+import { withCollectionLock } from "./order-lock"
 
 type SettledRow = { id: string; amount: unknown; raw_amount?: unknown; payment: { payment_collection_id: string; currency_code: string } }
 

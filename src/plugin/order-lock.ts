@@ -1,0 +1,100 @@
+import type { ILockingModule, Logger, MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+import { randomUUID } from "node:crypto"
+
+/**
+ * The per-order lock of the plugin, on Medusa's Locking module (Redis-backed
+ * when the store configures it, so it holds across servers). Its keys are the
+ * order's cart id — the key Medusa's complete-cart and payment-webhook
+ * workflows already lock — and the order id, which Medusa's order-edit
+ * workflows lock; or the payment collection id for a collection no order
+ * owns. Admin requests hold it for their whole run
+ * (api/serialize-order-payments.ts); money recorded on an order outside them
+ * takes it too (order-transactions.ts).
+ */
+
+/** How long a request waits for the one before it. */
+const WAIT_MS = 60_000
+/** Lock lifetime: longer than any provider call (their timeout), short enough to recover from a crashed server. */
+const LOCK_EXPIRE_SECONDS = 180
+const RETRY_MS = 50
+
+export type KeyResolver = (scope: MedusaContainer, id: string) => Promise<string[] | undefined>
+
+async function firstRow<T>(scope: MedusaContainer, entity: string, fields: string[], filters: object): Promise<T | undefined> {
+  const query = scope.resolve(ContainerRegistrationKeys.QUERY)
+  const { data } = await query.graph({ entity, fields, filters } as any)
+  return data[0] as T | undefined
+}
+
+/** The order's cart id (Medusa's checkout and webhook lock) and the order id (Medusa's order-edit lock). */
+export const keysForOrder: KeyResolver = async (scope, orderId) => {
+  const link = await firstRow<{ cart_id: string }>(scope, "order_cart", ["cart_id"], { order_id: orderId })
+  return link ? [link.cart_id, orderId] : [orderId]
+}
+
+export const keysForCollection: KeyResolver = async (scope, collectionId) => {
+  const link = await firstRow<{ order_id: string }>(scope, "order_payment_collection", ["order_id"], {
+    payment_collection_id: collectionId,
+  })
+  return link ? keysForOrder(scope, link.order_id) : [collectionId]
+}
+
+export const keysForPayment: KeyResolver = async (scope, paymentId) => {
+  const payment = await firstRow<{ payment_collection_id: string }>(scope, "payment", ["payment_collection_id"], {
+    id: paymentId,
+  })
+  // An unknown payment: Medusa's handler answers its 404, nothing to serialize.
+  return payment ? keysForCollection(scope, payment.payment_collection_id) : undefined
+}
+
+export async function acquire(locking: ILockingModule, keys: string[], ownerId: string): Promise<void> {
+  const giveUpAt = Date.now() + WAIT_MS
+  for (;;) {
+    try {
+      await locking.acquire(keys, { ownerId, expire: LOCK_EXPIRE_SECONDS })
+      return
+    } catch (error) {
+      if (Date.now() >= giveUpAt) {
+        // Keys taken before the one that was busy are this owner's: let them go.
+        await locking.release(keys, { ownerId }).catch(() => undefined)
+        throw new MedusaError(
+          MedusaError.Types.CONFLICT,
+          "Another payment operation on this order is still running. Try again when it has finished."
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
+    }
+  }
+}
+
+export function releaser(scope: MedusaContainer, locking: ILockingModule, keys: string[], ownerId: string) {
+  return () =>
+    locking.release(keys, { ownerId }).catch((error: Error) => {
+      scope
+        .resolve<Logger>(ContainerRegistrationKeys.LOGGER)
+        .warn(`medusa-payment-plus: could not release the payment lock of ${keys.join(", ")} (${error.message}); it expires in ${LOCK_EXPIRE_SECONDS} s.`)
+    })
+}
+
+/**
+ * Runs `job` holding the lock of the order that owns the payment collection,
+ * as the admin requests do: for money recorded on an order outside them
+ * (src/plugin/order-transactions.ts).
+ */
+export async function withCollectionLock<T>(scope: MedusaContainer, collectionId: string, job: () => Promise<T>): Promise<T> {
+  const keys = (await keysForCollection(scope, collectionId))!
+  const locking = scope.resolve<ILockingModule>(Modules.LOCKING)
+  const ownerId = newOwnerId()
+  await acquire(locking, keys, ownerId)
+  try {
+    return await job()
+  } finally {
+    await releaser(scope, locking, keys, ownerId)()
+  }
+}
+
+/** A lock owner id of its own for each holder. */
+export function newOwnerId(): string {
+  return `medusa-payment-plus:${randomUUID()}`
+}
