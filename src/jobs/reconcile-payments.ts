@@ -1,15 +1,21 @@
 import { MedusaContainer } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
+import type { AuthorizationCheck } from "../money/authorization-expiry"
 import type { ReconciliationReport } from "../money/reconcile"
 import type PaymentModuleService from "../services/payment-module"
 
 /**
- * Settles captures, refunds and cancels whose provider answer was lost. With
- * the plugin, each capture and refund settled here is then recorded on its
- * order (src/plugin/subscribers/record-settled-money-on-orders.ts).
+ * One run of the job: settles captures, refunds and cancels whose provider
+ * answer was lost (with the plugin, each capture and refund settled here is
+ * then recorded on its order: src/plugin/subscribers/record-settled-money-on-orders.ts),
+ * then checks authorizations for expiry. The plugin's reconcile route runs it too.
  */
-export async function reconcilePayments(container: MedusaContainer): Promise<ReconciliationReport> {
-  return await container.resolve<PaymentModuleService>(Modules.PAYMENT).reconcilePayments()
+export async function reconcilePayments(
+  container: MedusaContainer
+): Promise<{ reconciliation: ReconciliationReport; authorizations: AuthorizationCheck }> {
+  const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
+  const reconciliation = await payments.reconcilePayments()
+  return { reconciliation, authorizations: await payments.checkAuthorizations() }
 }
 
 /**
@@ -21,14 +27,13 @@ export async function reconcilePayments(container: MedusaContainer): Promise<Rec
  */
 export default async function reconcilePaymentsJob(container: MedusaContainer): Promise<void> {
   const logger = container.resolve("logger") as { info(message: string): void; warn(message: string): void }
-  const run = await reconcilePayments(container)
+  const { reconciliation: run, authorizations } = await reconcilePayments(container)
   const total = run.settled.length + run.reversed.length + run.still_unknown.length
   if (total > 0) {
     logger.info(
       `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown.`
     )
   }
-  const authorizations = await container.resolve<PaymentModuleService>(Modules.PAYMENT).checkAuthorizations()
   for (const { payment_id, provider_id, expires_at } of authorizations.expiring) {
     logger.warn(`Payment ${payment_id} (${provider_id}): its authorization expires at ${expires_at}; capture or cancel it before then.`)
   }

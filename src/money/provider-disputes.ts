@@ -19,14 +19,11 @@ type Recorded = { created: DisputeEvent[]; updated: DisputeEvent[]; lostRefunds:
  * say where the money went.
  */
 export class ProviderDisputes extends UseCase {
-  async record(sessionId: string, disputes: DisputeAtProvider[], sharedContext: Context): Promise<void> {
-    if (!disputes.length) return
-    const [payment] = await this.paymentService_.list(
-      { payment_session_id: sessionId },
-      { select: ["id", "payment_collection_id"] },
-      sharedContext
-    )
-    if (!payment) return
+  async record(
+    payment: { id: string; payment_collection_id: string },
+    disputes: DisputeAtProvider[],
+    sharedContext: Context
+  ): Promise<void> {
     const recorded = await this.record_(payment.id, disputes, sharedContext)
     this.recordEvents(CommonEvents.CREATED, "dispute", recorded.created, sharedContext)
     this.recordEvents(CommonEvents.UPDATED, "dispute", recorded.updated, sharedContext)

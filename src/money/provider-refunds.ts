@@ -22,14 +22,12 @@ import { UseCase } from "./use-case"
  */
 export class ProviderRefunds extends UseCase {
   /** Answers the ids of the refunds recorded now. */
-  async record(sessionId: string, refunds: RefundAtProvider[], sharedContext: Context): Promise<string[]> {
+  async record(
+    payment: { id: string; payment_collection_id: string },
+    refunds: RefundAtProvider[],
+    sharedContext: Context
+  ): Promise<string[]> {
     if (!refunds.some((r) => r.status === "succeeded" && !r.movement_id)) return []
-    const [payment] = await this.paymentService_.list(
-      { payment_session_id: sessionId },
-      { select: ["id", "payment_collection_id"] },
-      sharedContext
-    )
-    if (!payment) return []
     const recorded = await this.record_(payment.id, refunds, sharedContext)
     if (recorded.length) {
       this.recordEvents(CommonEvents.CREATED, "refund", recorded.map((id) => ({ id })), sharedContext)

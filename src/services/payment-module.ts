@@ -653,16 +653,21 @@ export default class PaymentModuleService
       providerId,
       eventData.payload
     )) as WebhookActionResult & WebhookFacts
+    const hasFacts = !!(refunds_at_provider?.length || disputes_at_provider?.length || authorization_canceled)
     const sessionId = answer.data?.session_id
-    if (refunds_at_provider?.length && sessionId) {
-      await this.providerRefunds_.record(sessionId, refunds_at_provider, sharedContext)
+    // The facts are about the payment of the event's session, if it has one yet.
+    const [payment] =
+      hasFacts && sessionId
+        ? await this.paymentService_.list({ payment_session_id: sessionId }, { select: ["id", "payment_collection_id"] }, sharedContext)
+        : []
+    if (payment && refunds_at_provider?.length) {
+      await this.providerRefunds_.record(payment, refunds_at_provider, sharedContext)
     }
-    if (disputes_at_provider?.length && sessionId) {
-      await this.providerDisputes_.record(sessionId, disputes_at_provider, sharedContext)
+    if (payment && disputes_at_provider?.length) {
+      await this.providerDisputes_.record(payment, disputes_at_provider, sharedContext)
     }
-    if (authorization_canceled && sessionId) {
-      const [payment] = await this.paymentService_.list({ payment_session_id: sessionId }, { select: ["id"] }, sharedContext)
-      if (payment) await this.cancellation_.recordCanceledAtProvider(payment.id, authorization_canceled.reason, sharedContext)
+    if (payment && authorization_canceled) {
+      await this.cancellation_.recordCanceledAtProvider(payment.id, authorization_canceled.reason, sharedContext)
     }
     return answer
   }

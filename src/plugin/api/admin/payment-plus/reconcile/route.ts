@@ -1,7 +1,5 @@
 import type { MedusaRequest, MedusaResponse } from "@medusajs/framework/http"
-import { Modules } from "@medusajs/framework/utils"
 import { reconcilePayments } from "../../../../../jobs/reconcile-payments"
-import type PaymentModuleService from "../../../../../services/payment-module"
 
 /**
  * POST /admin/payment-plus/reconcile: what the scheduled job does, now, for
@@ -11,7 +9,5 @@ import type PaymentModuleService from "../../../../../services/payment-module"
  * for expiry. Answers both reports.
  */
 export async function POST(req: MedusaRequest, res: MedusaResponse): Promise<void> {
-  const reconciliation = await reconcilePayments(req.scope)
-  const authorizations = await req.scope.resolve<PaymentModuleService>(Modules.PAYMENT).checkAuthorizations()
-  res.json({ reconciliation, authorizations })
+  res.json(await reconcilePayments(req.scope))
 }
