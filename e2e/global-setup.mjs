@@ -78,8 +78,8 @@ async function buildTemplate(url, print) {
   return seed
 }
 
-/** The scale-out suite needs Redis; it is told here whether one answers. */
-async function redisAnswers() {
+/** The scale-out suite needs Redis (and the module suites' lock test); they are told here whether one answers. */
+export async function redisAnswers() {
   const url = new URL(process.env.REDIS_URL || "redis://127.0.0.1:6379")
   const net = await import("node:net")
   return await new Promise((resolve) => {

@@ -48,6 +48,12 @@ export const keysForPayment: KeyResolver = async (scope, paymentId) => {
   return payment ? keysForCollection(scope, payment.payment_collection_id) : undefined
 }
 
+/**
+ * Takes every key or none. A provider may take the keys one by one (Redis
+ * takes them in parallel): an attempt that got some of them lets them go
+ * before waiting, or two requests each holding one key would wait for each
+ * other until both gave up.
+ */
 export async function acquire(locking: ILockingModule, keys: string[], ownerId: string): Promise<void> {
   const giveUpAt = Date.now() + WAIT_MS
   for (;;) {
@@ -55,15 +61,15 @@ export async function acquire(locking: ILockingModule, keys: string[], ownerId: 
       await locking.acquire(keys, { ownerId, expire: LOCK_EXPIRE_SECONDS })
       return
     } catch (error) {
+      await locking.release(keys, { ownerId }).catch(() => undefined)
       if (Date.now() >= giveUpAt) {
-        // Keys taken before the one that was busy are this owner's: let them go.
-        await locking.release(keys, { ownerId }).catch(() => undefined)
         throw new MedusaError(
           MedusaError.Types.CONFLICT,
           "Another payment operation on this order is still running. Try again when it has finished."
         )
       }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
+      // Jittered, so requests that collided do not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS * (0.5 + Math.random())))
     }
   }
 }
