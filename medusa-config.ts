@@ -96,12 +96,17 @@ export default defineConfig({
       jwtSecret: process.env.JWT_SECRET || "supersecret",
       cookieSecret: process.env.COOKIE_SECRET || "supersecret",
     },
+    // In production Medusa marks the dashboard's session cookie Secure, and a
+    // browser on plain http (this store on localhost) then never gets one:
+    // `npm start` sets SESSION_COOKIE_SECURE=false. Behind HTTPS, leave it unset.
+    ...(process.env.SESSION_COOKIE_SECURE === "false" ? { cookieOptions: { secure: false } } : {}),
   },
-  // The React dashboard is off: building it takes minutes on two cores, and
-  // the draft-order plugin's dashboard extension also needs
-  // `@medusajs/admin-sdk`, which this repository does not install. The admin
-  // *API* (/admin/*) is always on. MEDUSA_ADMIN=true turns the dashboard on
-  // (Vite, in development) once `@medusajs/admin-sdk@2.21.2` is installed.
+  // Medusa's admin dashboard at /app, with this package's payment timeline
+  // widget on the order page. `npm start` builds it once into public/admin
+  // (scripts/build-dashboard.mjs; again only when an input changes) and turns
+  // it on with MEDUSA_ADMIN=true; `medusa start` then serves that build. Off
+  // for every other server of this repository (tests, benchmarks): they do not
+  // build it.
   admin: {
     disable: process.env.MEDUSA_ADMIN !== "true",
     path: "/app",

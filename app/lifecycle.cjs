@@ -56,6 +56,68 @@ async function ensurePackageBuilt({ log = () => {} } = {}) {
   return true
 }
 
+// --------------------------------------------------------------- the dashboard
+
+/** Where `medusa start` serves the admin dashboard from (<root>/public/admin, Medusa's ADMIN_RELATIVE_OUTPUT_DIR). */
+const DASHBOARD_DIR = path.join(root, "public", "admin")
+/** What the dashboard in DASHBOARD_DIR was built from; beside it, since the build empties that folder. */
+const DASHBOARD_STAMP = path.join(root, "public", "admin-build.json")
+/** Variables Medusa's admin bundler reads while it builds. */
+const DASHBOARD_BUILD_ENV = /^(ADMIN_AUTH_TYPE|ADMIN_JWT_TOKEN_STORAGE_KEY|PLUGIN_.*)$/
+
+/**
+ * A hash of everything the dashboard build is made of: the installed packages
+ * (the lockfile), the store's config, the plugin's admin bundle, the build
+ * script and the variables the bundler reads.
+ */
+function dashboardFingerprint() {
+  const hash = require("node:crypto").createHash("sha256")
+  const files = [
+    "package-lock.json",
+    "medusa-config.ts",
+    "scripts/build-dashboard.mjs",
+    ".medusa/server/src/admin/index.mjs",
+  ]
+  for (const file of files) {
+    hash.update(file)
+    hash.update(fs.readFileSync(path.join(root, file)))
+  }
+  for (const name of Object.keys(process.env).filter((n) => DASHBOARD_BUILD_ENV.test(n)).sort()) {
+    hash.update(`${name}=${process.env[name]}`)
+  }
+  return hash.digest("hex").slice(0, 16)
+}
+
+function builtDashboard() {
+  try {
+    const stamp = JSON.parse(fs.readFileSync(DASHBOARD_STAMP, "utf8"))
+    return fs.existsSync(path.join(DASHBOARD_DIR, "index.html")) ? stamp : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Builds the admin dashboard (scripts/build-dashboard.mjs) unless the one in
+ * public/admin was built from the same inputs. Resolves to
+ * { built, seconds, fingerprint }: `seconds` is this build's, or the reused one's.
+ */
+async function ensureDashboardBuilt({ log = () => {}, logFile } = {}) {
+  const fingerprint = dashboardFingerprint()
+  const previous = builtDashboard()
+  if (previous?.fingerprint === fingerprint) return { built: false, seconds: previous.seconds, fingerprint }
+  log(previous ? "its inputs changed since the last build: rebuilding" : "first build")
+  fs.rmSync(DASHBOARD_STAMP, { force: true })
+  const since = Date.now()
+  await run(process.execPath, [path.join(root, "scripts", "build-dashboard.mjs")], {
+    env: medusaEnv({ NODE_ENV: "production" }),
+    logFile,
+  })
+  const seconds = Number(((Date.now() - since) / 1000).toFixed(1))
+  fs.writeFileSync(DASHBOARD_STAMP, JSON.stringify({ fingerprint, seconds, built_at: new Date().toISOString() }, null, 2) + "\n")
+  return { built: true, seconds, fingerprint }
+}
+
 // --------------------------------------------------------------- processes
 
 /**
@@ -289,6 +351,8 @@ module.exports = {
   medusaEnv,
   packageNeedsBuild,
   ensurePackageBuilt,
+  DASHBOARD_DIR,
+  ensureDashboardBuilt,
   run,
   medusa,
   startProcess,

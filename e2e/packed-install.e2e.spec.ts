@@ -327,6 +327,8 @@ it("installs the package from the tarball, with stripe from its dependencies in 
   expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false)
   expect(resolveFrom(app, "medusa-payment-plus")).toBe(path.join(installed, pkg.main!))
   expect(resolveFrom(app, "medusa-payment-plus/providers/stripe")).toBe(path.join(installed, "dist/providers/stripe/index.js"))
+  // The admin extensions a store's dashboard build imports (the payment timeline widget).
+  expect(resolveFrom(app, "medusa-payment-plus/admin")).toBe(path.join(installed, ".medusa/server/src/admin/index.js"))
 
   // stripe as the package itself resolves it (and as the store does): inside
   // the store, not this repository, at the version the package depends on.

@@ -4,8 +4,14 @@
 // The compiled code lives in dist/ with the module it belongs to; here each
 // compiled file of dist/plugin/ gets a one-line entry at the same place under
 // .medusa/server/src/, so the plugin and the module share one copy of the code.
+//
+// The admin extensions (src/admin: the order page's payment timeline widget)
+// are bundled by Medusa's own admin bundler, as `medusa plugin:build` does, to
+// .medusa/server/src/admin/index.{mjs,js} — package.json's "./admin" export,
+// which a store's dashboard build imports.
 import fs from "node:fs"
 import path from "node:path"
+import { createRequire } from "node:module"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const compiled = path.join(root, "dist", "plugin")
@@ -28,3 +34,13 @@ for (const entry of fs.readdirSync(compiled, { recursive: true, withFileTypes: t
   written++
 }
 console.log(`build-plugin: ${written} entries under .medusa/server/src`)
+
+const since = Date.now()
+const { plugin } = createRequire(import.meta.url)("@medusajs/admin-bundler")
+await plugin({ root, outDir: path.join(".medusa", "server") })
+const bundle = path.join(layout, "admin", "index.mjs")
+if (!fs.existsSync(bundle)) {
+  console.error(`build-plugin: the admin bundler wrote no ${path.relative(root, bundle)}`)
+  process.exit(1)
+}
+console.log(`build-plugin: admin extensions bundled to ${path.relative(root, path.dirname(bundle))}/ in ${Date.now() - since} ms`)

@@ -15,7 +15,8 @@
 //   STRIPE_API_KEY      a real Stripe secret key; unset: the local Stripe
 //   STRIPE_WEBHOOK_SECRET, STRIPE_CAPTURE=automatic|manual, LOCAL_STRIPE_PORT (12111)
 //   REDIS_URL           Redis event bus, workflow engine, locks and cache
-//   ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, COOKIE_SECRET, MEDUSA_ADMIN=true
+//   MEDUSA_ADMIN=false  no admin dashboard at /app (it is built once, then reused)
+//   ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, COOKIE_SECRET
 import crypto from "node:crypto"
 import fs from "node:fs"
 import os from "node:os"
@@ -31,7 +32,7 @@ const dataDir = process.env.STORE_DATA_DIR ? path.resolve(process.env.STORE_DATA
 const logDir = path.join(dataDir, "logs")
 const LOCAL_STRIPE_KEY = "sk_test_medusa_payment_plus_local"
 const LOCAL_WEBHOOK_SECRET = "whsec_medusa_payment_plus_local"
-const STEPS = 7
+const STEPS = 8
 let stepNumber = 0
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"]
@@ -233,7 +234,7 @@ process.on("exit", () => {
 
 async function main() {
   fs.mkdirSync(logDir, { recursive: true })
-  for (const log of ["local-stripe.log", "migrate.log", "seed.log", "medusa.log"]) {
+  for (const log of ["dashboard-build.log", "local-stripe.log", "migrate.log", "seed.log", "medusa.log"]) {
     fs.writeFileSync(path.join(logDir, log), "") // this run's logs only
   }
 
@@ -253,6 +254,13 @@ async function main() {
   await step("Build medusa-payment-plus", async (say) => {
     const built = await lifecycle.ensurePackageBuilt()
     say(built ? "compiled src/ → dist/ (tsc)" : "dist/ is up to date with src/")
+  })
+
+  const dashboard = process.env.MEDUSA_ADMIN !== "false"
+  await step("Admin dashboard (built once, reused while its inputs are unchanged)", async (say) => {
+    if (!dashboard) return say("off (MEDUSA_ADMIN=false)")
+    const result = await lifecycle.ensureDashboardBuilt({ log: say, logFile: path.join(logDir, "dashboard-build.log") })
+    say(result.built ? `built in ${result.seconds}s` : `reused the build of ${result.fingerprint} (it took ${result.seconds}s)`)
   })
 
   const store = await step("PostgreSQL", async (say) => {
@@ -308,8 +316,10 @@ async function main() {
     JWT_SECRET: secrets.jwt,
     COOKIE_SECRET: secrets.cookie,
     ...(realStripe ? {} : { STRIPE_API_BASE_URL: stripe.url, STRIPE_WEBHOOK_SECRET: stripe.secret }),
-    ...(process.env.MEDUSA_ADMIN === "true" ? { NODE_ENV: process.env.NODE_ENV || "development" } : {}),
   }
+  // Only the server serves the dashboard (the build above); it runs over
+  // plain http, so its session cookie cannot be Secure (medusa-config.ts).
+  const serverEnv = { ...env, MEDUSA_ADMIN: String(dashboard), ...(dashboard ? { SESSION_COOKIE_SECURE: "false" } : {}) }
 
   await step("Migrations (medusa db:migrate, this module's included)", async (say) => {
     // Medusa prints "MODULE: <name>" and then either "Skipped. Database is
@@ -358,7 +368,7 @@ async function main() {
     let ready = false
     const server = await lifecycle.startMedusaServer({
       port,
-      env,
+      env: serverEnv,
       logFile: path.join(logDir, "medusa.log"),
       onLine: (line) => {
         if (ready) console.log(line)
@@ -376,7 +386,7 @@ async function main() {
     return server
   })
 
-  printSummary({ serverUrl, webhookPath, stripe, seed, database: store, realStripe })
+  printSummary({ serverUrl, webhookPath, stripe, seed, database: store, realStripe, dashboard })
   return server
 }
 
@@ -402,12 +412,12 @@ function redact(url) {
   }
 }
 
-function printSummary({ serverUrl, webhookPath, stripe, seed, database, realStripe }) {
+function printSummary({ serverUrl, webhookPath, stripe, seed, database, realStripe, dashboard }) {
   const rows = [
     ["Store API", `${serverUrl}/store`, `header x-publishable-api-key: ${seed.publishable_key}`],
     ["Admin API", `${serverUrl}/admin`, `token: POST ${serverUrl}/auth/user/emailpass {email, password}`],
     ["Admin login", `${seed.admin_email} / ${seed.admin_password}`, ""],
-    ...(process.env.MEDUSA_ADMIN === "true" ? [["Admin dashboard", `${serverUrl}/app`, ""]] : []),
+    ...(dashboard ? [["Admin dashboard", `${serverUrl}/app`, "log in with the admin login above"]] : []),
     ["Health", `${serverUrl}/health`, ""],
     ["Stripe webhook", `${serverUrl}${webhookPath}`, stripe.secret ? `signing secret ${stripe.secret}` : "no STRIPE_WEBHOOK_SECRET: webhooks are rejected"],
     ...(realStripe

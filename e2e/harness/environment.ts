@@ -44,6 +44,12 @@ export type EnvironmentOptions = {
    * with this package in its node_modules as `npm install` would put it.
    */
   app?: string
+  /**
+   * Medusa's admin dashboard at /app, as `npm start` serves it: built once
+   * (reused while its inputs are unchanged) and served by `medusa start` in
+   * production mode, with a session cookie a browser on plain http accepts.
+   */
+  dashboard?: boolean
 }
 
 export type Environment = {
@@ -244,6 +250,18 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       STORE_CORS: "http://localhost:8000",
       ADMIN_CORS: "http://localhost:5173",
       AUTH_CORS: "http://localhost:5173,http://localhost:8000",
+    }
+    if (options.dashboard) {
+      const built = await lifecycle.ensureDashboardBuilt({ logFile: path.join(logDir(), "dashboard-build.log") })
+      process.stdout.write(`[e2e] ${options.name}: dashboard ${built.built ? `built in ${built.seconds}s` : "reused"}\n`)
+      const origins = [...serverUrls, ...ports.map((port) => `http://localhost:${port}`)].join(",")
+      Object.assign(env, {
+        NODE_ENV: "production",
+        MEDUSA_ADMIN: "true",
+        SESSION_COOKIE_SECURE: "false",
+        ADMIN_CORS: `${env.ADMIN_CORS},${origins}`,
+        AUTH_CORS: `${env.AUTH_CORS},${origins}`,
+      })
     }
     const cwd = options.app ? prepareStoreApp(options.app) : undefined
     // A documented config reads its key from the environment, as a store's does.

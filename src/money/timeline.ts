@@ -2,42 +2,10 @@ import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
 import { paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
 import { currencyExponent, isKnownCurrency } from "../utils/currency"
+import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
 import { UseCase } from "./use-case"
 
-/** Who or what made an entry happen. */
-export type CausedBy =
-  | { type: "customer" }
-  | { type: "admin"; user_id: string }
-  | { type: "provider" }
-  | { type: "reconciliation" }
-  | { type: "store" }
-
-export type TimelineEntry = {
-  at: string
-  /** authorization, capture, refund, release, cancellation or dispute */
-  subject: string
-  /** the movement (or dispute, or payment) the entry is about */
-  subject_id: string
-  /** what happened: reserved, recorded, succeeded, unknown, refused, authorized, canceled, a dispute status, … */
-  event: string
-  /** in the currency's precision (a taxed total keeps its extra decimals) */
-  amount: string | null
-  currency_code: string | null
-  status: string | null
-  caused_by: CausedBy
-  note: string | null
-}
-
-export type OpenMovement = {
-  id: string
-  subject: string
-  status: "pending" | "unknown"
-  /** what the reconciliation job will do with it, and from when */
-  next_step: string
-  not_before: string
-}
-
-export type PaymentTimeline = { payment_id: string; entries: TimelineEntry[]; open: OpenMovement[] }
+export type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry }
 
 /** How often the reconciliation job (src/jobs/reconcile-payments.ts) runs. */
 const RECONCILIATION_EVERY_MS = 5 * 60 * 1000

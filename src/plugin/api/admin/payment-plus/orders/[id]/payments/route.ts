@@ -1,6 +1,8 @@
 import type { MedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+import type { RemoteQueryFunction } from "@medusajs/framework/types"
 import type PaymentModuleService from "../../../../../../../services/payment-module"
+import type { OrderPaymentTimelines, TimelineEntry } from "../../../../../../../types/payment-timeline"
 
 type OrderPayments = {
   id: string
@@ -34,11 +36,26 @@ export async function GET(req: MedusaRequest, res: MedusaResponse): Promise<void
   const timelines = payments.length
     ? await req.scope.resolve<PaymentModuleService>(Modules.PAYMENT).listPaymentTimelines({ payment_id: payments.map((p) => p.id) })
     : []
-  res.json({
+  const emails = await adminEmails(query, timelines.flatMap((t) => t.entries))
+  const answer: OrderPaymentTimelines = {
     order_id: order.id,
     payments: payments.map((payment) => {
       const timeline = timelines.find((t) => t.payment_id === payment.id)
-      return { ...payment, timeline: timeline?.entries ?? [], open: timeline?.open ?? [] }
+      const entries = (timeline?.entries ?? []).map((entry) =>
+        entry.caused_by.type === "admin" && emails.has(entry.caused_by.user_id)
+          ? { ...entry, caused_by: { ...entry.caused_by, email: emails.get(entry.caused_by.user_id) } }
+          : entry
+      )
+      return { ...payment, timeline: entries, open: timeline?.open ?? [] }
     }),
-  })
+  }
+  res.json(answer)
+}
+
+/** The email of each admin user the entries name, for a merchant who knows colleagues by email, not by id. */
+async function adminEmails(query: Omit<RemoteQueryFunction, symbol>, entries: TimelineEntry[]): Promise<Map<string, string>> {
+  const ids = [...new Set(entries.flatMap((e) => (e.caused_by.type === "admin" ? [e.caused_by.user_id] : [])))]
+  if (!ids.length) return new Map()
+  const { data } = await query.graph({ entity: "user", fields: ["id", "email"], filters: { id: ids } })
+  return new Map((data as { id: string; email: string }[]).map((user) => [user.id, user.email]))
 }

@@ -1,0 +1,91 @@
+import type { AdminOrder } from "@medusajs/framework/types"
+import type { CausedBy, PaymentWithTimeline, TimelineEntry } from "../../types/payment-timeline"
+
+// How the payment timeline widget words the ledger's entries for a merchant.
+
+const SUBJECT: Record<string, string> = {
+  authorization: "Authorization",
+  capture: "Capture",
+  refund: "Refund",
+  release: "Release of the uncaptured rest",
+  cancellation: "Cancellation",
+  dispute: "Dispute",
+}
+
+const EVENT: Record<string, string> = {
+  authorized: "authorized",
+  reserved: "requested",
+  succeeded: "succeeded",
+  unknown: "outcome unknown",
+  refused: "refused",
+  recorded: "recorded",
+  fully_captured: "closed: nothing more to capture",
+}
+
+export function entryLabel(entry: TimelineEntry): string {
+  const subject = SUBJECT[entry.subject] ?? entry.subject
+  if (entry.subject === "release") return subject
+  // The payment itself marked canceled (the cancellation's own steps are "requested" and "succeeded").
+  if (entry.subject === "cancellation" && entry.event === "canceled") return "Payment canceled"
+  if (entry.subject === "cancellation" && entry.event === "cancel_reverted") return "Payment cancel reverted"
+  // A dispute's event is Stripe's status (needs_response, won, lost, …).
+  const event = EVENT[entry.event] ?? entry.event.replace(/_/g, " ")
+  return `${subject} ${event}`
+}
+
+/** A badge for what needs the merchant's eye; nothing for the ordinary steps. */
+export function entryTone(entry: TimelineEntry): "red" | "orange" | undefined {
+  if (entry.event === "unknown" || entry.event === "refused" || entry.event === "lost") return "red"
+  if (entry.subject === "dispute") return "orange"
+  return undefined
+}
+
+export function causeLabel(cause: CausedBy): string {
+  switch (cause.type) {
+    case "admin":
+      return `by ${cause.email ?? cause.user_id}`
+    case "customer":
+      return "by the customer at checkout"
+    case "provider":
+      return "by the provider"
+    case "reconciliation":
+      return "by reconciliation"
+    default:
+      return "by the store"
+  }
+}
+
+/** The amount exactly as the ledger gives it (already in the currency's precision), with its currency. */
+export function moneyLabel(amount: string, currencyCode: string | null): string {
+  return currencyCode ? `${amount} ${currencyCode.toUpperCase()}` : amount
+}
+
+/**
+ * The order's money fields: they change when a capture, refund or cancel made
+ * on the order page lands and the dashboard reads the order again.
+ */
+export function orderMoneyFingerprint(order: AdminOrder): string {
+  return JSON.stringify([
+    order.status,
+    order.payment_status,
+    (order.payment_collections ?? []).map((collection) => [
+      collection.status,
+      collection.captured_amount,
+      collection.refunded_amount,
+      (collection.payments ?? []).map((p) => [p.id, p.captured_at, p.canceled_at, p.captures?.length, p.refunds?.length]),
+    ]),
+  ])
+}
+
+/**
+ * Whether the authorization still has money to capture: not canceled, not
+ * closed (fully captured, or its rest released by the provider), and nothing
+ * waiting for the provider.
+ */
+export function canCaptureMore(payment: PaymentWithTimeline): boolean {
+  const closed = payment.timeline.some(
+    (e) => (e.subject === "authorization" && e.event === "fully_captured") || (e.subject === "cancellation" && e.event === "canceled")
+  )
+  const authorized = payment.timeline.some((e) => e.subject === "authorization" && e.event === "authorized")
+  return authorized && !closed && payment.open.length === 0
+}
