@@ -43,7 +43,7 @@ function packageNeedsBuild() {
   if (!fs.existsSync(marker)) return true
   const builtAt = fs.statSync(marker).mtimeMs
   const sources = newestMtime(path.join(root, "src"), (full, entry) =>
-    entry.name === "__tests__" || (!entry.isDirectory() && !/\.(ts|json)$/.test(entry.name)) || /\.spec\.ts$/.test(entry.name)
+    entry.name === "__tests__" || (!entry.isDirectory() && !/\.(tsx?|json)$/.test(entry.name)) || /\.spec\.ts$/.test(entry.name)
   )
   return sources > builtAt
 }
