@@ -45,6 +45,7 @@ describe("the admin dashboard at /app", () => {
     expect(await timelineShown(widget)).toEqual([["authorization", "authorized", "35.00", "by the customer at checkout"]])
 
     // Capture 20 of 35 with the widget (Medusa's own button captures all of it).
+    await expect(widget.getByLabel("Amount to capture").getAttribute("placeholder")).resolves.toBe("up to 35.00")
     await widget.getByLabel("Amount to capture").fill("20")
     await widget.getByRole("button", { name: "Capture amount" }).click()
     await eventually(async () => expect(await timelineShown(widget)).toContainEqual(["capture", "succeeded", "20.00", ADMIN]))
@@ -74,6 +75,35 @@ describe("the admin dashboard at /app", () => {
     // Nothing left to capture: the widget no longer offers it.
     expect(await widget.getByLabel("Amount to capture").count()).toBe(0)
     await screenshot(page, widget, "order-captured-part-refunded-part")
+    await page.context().close()
+  })
+
+  itInChromium("the manual provider keeps the rest capturable: 20, then the 15 left, then nothing more is offered; too much is refused with Medusa's message", async () => {
+    const placed = await placeOrder(env, "pp_system_default")
+    const page = await logIn(browser!, env)
+    const widget = await openOrder(page, env, placed.orderId)
+    const amount = widget.getByLabel("Amount to capture")
+    const capture = widget.getByRole("button", { name: "Capture amount" })
+
+    await amount.fill("20")
+    await capture.click()
+    await eventually(async () => expect(await amount.getAttribute("placeholder")).toBe("up to 15.00"))
+    await amount.fill("15.01")
+    await capture.click()
+    await expect(widget.getByTestId("payment-timeline-capture-error").innerText()).resolves.toMatch(/capture/i)
+    await amount.fill("15")
+    await capture.click()
+    await eventually(async () => expect(await amount.count()).toBe(0))
+    const captures = (await timelineShown(widget)).filter(([subject, event]) => subject === "capture" && event === "succeeded")
+    expect(captures).toEqual([
+      ["capture", "succeeded", "20.00", ADMIN],
+      ["capture", "succeeded", "15.00", ADMIN],
+    ])
+    const [collection] = await env.sql(
+      `SELECT captured_amount::text FROM payment_collection pc JOIN payment p ON p.payment_collection_id = pc.id WHERE p.id = $1`,
+      [placed.paymentId]
+    )
+    expect(Number(collection.captured_amount)).toBe(35)
     await page.context().close()
   })
 

@@ -187,6 +187,8 @@ describe("one money-moving request at a time per order (one server)", () => {
       ["refund", "unknown", "2.50", "admin"],
     ])
     expect(payment.timeline.every((e: any, i: number, all: any[]) => i === 0 || all[i - 1].at <= e.at)).toBe(true)
+    // Stripe released the 15 not captured: nothing is left to capture.
+    expect(payment.capturable_amount).toBe("0.00")
     expect(payment.open).toEqual([
       expect.objectContaining({ subject: "refund", status: "unknown", next_step: expect.stringContaining("reconciliation") }),
     ])

@@ -36,7 +36,17 @@ export type OpenMovement = {
   not_before: string
 }
 
-export type PaymentTimeline = { payment_id: string; entries: TimelineEntry[]; open: OpenMovement[] }
+export type PaymentTimeline = {
+  payment_id: string
+  entries: TimelineEntry[]
+  open: OpenMovement[]
+  /**
+   * What can still be captured, in the currency's precision: the authorized
+   * amount less captures and releases not refused ("0.00" once canceled or
+   * fully captured); null without an authorization.
+   */
+  capturable_amount: string | null
+}
 
 /** One payment of the order in the route's answer. */
 export type PaymentWithTimeline = {
@@ -46,6 +56,7 @@ export type PaymentWithTimeline = {
   currency_code: string
   timeline: TimelineEntry[]
   open: OpenMovement[]
+  capturable_amount: string | null
 }
 
 export type OrderPaymentTimelines = { order_id: string; payments: PaymentWithTimeline[] }

@@ -9,20 +9,19 @@ function entry(subject: string, event: string, amount: string | null = null): Ti
   return { at: "2026-12-02T06:00:00.000Z", subject, subject_id: "x", event, amount, currency_code: "eur", status: null, caused_by: { type: "store" }, note: null }
 }
 
-function payment(timeline: TimelineEntry[], open: PaymentWithTimeline["open"] = []): PaymentWithTimeline {
-  return { id: "pay_1", provider_id: "pp_stripe_stripe", amount: 35, currency_code: "eur", timeline, open }
+function payment(timeline: TimelineEntry[], open: PaymentWithTimeline["open"] = [], capturable: string | null = "35.00"): PaymentWithTimeline {
+  return { id: "pay_1", provider_id: "pp_stripe_stripe", amount: 35, currency_code: "eur", timeline, open, capturable_amount: capturable }
 }
 
 describe("the payment timeline widget", () => {
-  it("offers to capture more only while an authorization is open, closed by neither a full capture nor a cancel, with nothing unsettled", () => {
-    const authorized = entry("authorization", "authorized", "35.00")
-    expect(canCaptureMore(payment([]))).toBe(false)
-    expect(canCaptureMore(payment([authorized]))).toBe(true)
-    expect(canCaptureMore(payment([authorized, entry("capture", "succeeded", "10.00")]))).toBe(true)
-    expect(canCaptureMore(payment([authorized, entry("authorization", "fully_captured")]))).toBe(false)
-    expect(canCaptureMore(payment([authorized, entry("cancellation", "canceled", "35.00")]))).toBe(false)
+  it("offers a capture only while the module's bound leaves something and nothing is waiting for the provider", () => {
     const unknown = { id: "capt_1", subject: "capture", status: "unknown" as const, next_step: "…", not_before: "2026-12-02T06:05:00.000Z" }
-    expect(canCaptureMore(payment([authorized, entry("capture", "unknown", "12.50")], [unknown]))).toBe(false)
+    expect(canCaptureMore(payment([], [], "15.00"))).toBe(true)
+    expect(canCaptureMore(payment([], [], "0.01"))).toBe(true)
+    expect(canCaptureMore(payment([], [], "0.00"))).toBe(false)
+    expect(canCaptureMore(payment([], [], "0"))).toBe(false)
+    expect(canCaptureMore(payment([], [], null))).toBe(false)
+    expect(canCaptureMore(payment([], [unknown], "22.50"))).toBe(false)
   })
 
   it("names each step, marks what needs the merchant's eye, and says who caused it", () => {

@@ -78,14 +78,11 @@ export function orderMoneyFingerprint(order: AdminOrder): string {
 }
 
 /**
- * Whether the authorization still has money to capture: not canceled, not
- * closed (fully captured, or its rest released by the provider), and nothing
- * waiting for the provider.
+ * Whether to offer a capture: something is left of the authorization
+ * (the module's own bound, `capturable_amount`) and nothing is still waiting
+ * for the provider — an unknown capture may already have taken the money.
  */
 export function canCaptureMore(payment: PaymentWithTimeline): boolean {
-  const closed = payment.timeline.some(
-    (e) => (e.subject === "authorization" && e.event === "fully_captured") || (e.subject === "cancellation" && e.event === "canceled")
-  )
-  const authorized = payment.timeline.some((e) => e.subject === "authorization" && e.event === "authorized")
-  return authorized && !closed && payment.open.length === 0
+  const left = payment.capturable_amount
+  return left !== null && !/^0+(\.0+)?$/.test(left) && payment.open.length === 0
 }

@@ -184,11 +184,14 @@ function CapturePart({ payment }: { payment: PaymentWithTimeline }) {
         size="small"
         className="w-32"
         inputMode="decimal"
-        placeholder={`Amount (${payment.currency_code.toUpperCase()})`}
+        placeholder={`up to ${payment.capturable_amount}`}
         aria-label="Amount to capture"
         value={amount}
         onChange={(event) => setAmount(event.target.value)}
       />
+      <Text size="small" className="text-ui-fg-subtle">
+        {payment.currency_code.toUpperCase()}
+      </Text>
       <Button size="small" variant="secondary" type="submit" disabled={!valid} isLoading={capture.isPending}>
         Capture amount
       </Button>

@@ -46,7 +46,7 @@ export async function GET(req: MedusaRequest, res: MedusaResponse): Promise<void
           ? { ...entry, caused_by: { ...entry.caused_by, email: emails.get(entry.caused_by.user_id) } }
           : entry
       )
-      return { ...payment, timeline: entries, open: timeline?.open ?? [] }
+      return { ...payment, timeline: entries, open: timeline?.open ?? [], capturable_amount: timeline?.capturable_amount ?? null }
     }),
   }
   res.json(answer)
