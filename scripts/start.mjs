@@ -447,6 +447,6 @@ function printSummary({ serverUrl, webhookPath, stripe, seed, database, realStri
 }
 
 main().catch(async (error) => {
-  console.error(`\nnpm start failed: ${error.message}`)
+  console.error(`\nnpm start failed: ${error?.message ?? error}`)
   await shutdown({ code: 1 })
 })
