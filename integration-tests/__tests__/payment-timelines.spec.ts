@@ -3,7 +3,8 @@ import { MANUAL, paymentModuleSuite, query } from "../__fixtures__/module"
 /**
  * listPaymentTimelines: the merchant's view of a payment (the admin route and
  * the dashboard widget read it). Here: what it says is left to capture — the
- * widget offers a capture only up to it — against the books' own bound.
+ * widget offers a capture only up to it — against the books' own bound
+ * (captures with Stripe, rounded or released: stripe-flow.spec.ts).
  */
 paymentModuleSuite(({ service, MikroOrmWrapper }) => {
   const sql = (text: string, params: unknown[] = []) => query(MikroOrmWrapper, text, params)
@@ -41,6 +42,10 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
     await sql(`UPDATE payment_movement SET status = 'refused' WHERE id = 'capt_open'`)
     expect((await timeline(payment.id)).capturable_amount).toBe("70.00")
 
+    // The offer is the bound: one cent more is refused, exactly it is captured.
+    const over = await service.capturePayment({ payment_id: payment.id, amount: 70.01 }).catch((e) => e)
+    expect(over).toBeInstanceOf(Error)
+    expect(over.message).toMatch(/more than/)
     await service.capturePayment({ payment_id: payment.id, amount: 70 })
     const full = await timeline(payment.id)
     expect(full.capturable_amount).toBe("0.00")

@@ -346,6 +346,35 @@ describe("the module with the Stripe provider against the local Stripe", () => {
     ])
   })
 
+  it("what the merchant's timeline offers to capture follows the books: after a capture Stripe rounded, after a release, through multicapture", async () => {
+    const capturable = async (paymentId: string) => ((await (service as any).listPaymentTimelines({ payment_id: paymentId }))[0].capturable_amount)
+    const multicapture = { payment_method: "pm_card_visa", payment_method_options: { card: { request_multicapture: "if_available" } } }
+
+    // KWD has 3 decimals, Stripe moves hundredths: 5.005 asked, 5.01 sent, a rounding entry beside it.
+    const kwdCollection = await service.createPaymentCollections({ currency_code: "kwd", amount: "10" })
+    const kwdSession = await service.createPaymentSession(kwdCollection.id, { provider_id: MANUAL_CAPTURE, currency_code: "kwd", amount: "10", data: multicapture })
+    const kwd = (await service.authorizePaymentSession(kwdSession.id, {}))!
+    expect(await capturable(kwd.id)).toBe("10.000")
+    await service.capturePayment({ payment_id: kwd.id, amount: "5.005" })
+    expect((await roundingEntries(kwd.id)).filter((e: any) => e.subject === "capture")).toHaveLength(1)
+    expect(await capturable(kwd.id)).toBe("4.995")
+
+    // Without multicapture Stripe releases the rest of a partial capture: nothing is left.
+    const { session } = await startCheckout(MANUAL_CAPTURE, "35", "pm_card_visa")
+    const released = (await service.authorizePaymentSession(session.id, {}))!
+    await service.capturePayment({ payment_id: released.id, amount: "20" })
+    expect(await capturable(released.id)).toBe("0.00")
+
+    // With it, the rest stays capturable until the final capture.
+    const usdCollection = await service.createPaymentCollections({ currency_code: "usd", amount: "35" })
+    const usdSession = await service.createPaymentSession(usdCollection.id, { provider_id: MANUAL_CAPTURE, currency_code: "usd", amount: "35", data: multicapture })
+    const usd = (await service.authorizePaymentSession(usdSession.id, {}))!
+    await service.capturePayment({ payment_id: usd.id, amount: "10" })
+    expect(await capturable(usd.id)).toBe("25.00")
+    await service.capturePayment({ payment_id: usd.id, amount: "25" })
+    expect(await capturable(usd.id)).toBe("0.00")
+  })
+
   itInChromium("runs 3-D Secure: requires_more, the challenge page approved in Chromium, then authorized", async () => {
     const { session } = await startCheckout(MANUAL_CAPTURE, "30.00", "pm_card_threeDSecure2Required")
     expect(await service.authorizePaymentSession(session.id, {})).toBeNull()

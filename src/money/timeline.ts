@@ -1,7 +1,6 @@
 import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
-import { paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
-import { roundToCurrency } from "../utils/amount"
+import { capturableAmounts, paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
 import { currencyExponent, isKnownCurrency } from "../utils/currency"
 import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
 import { UseCase } from "./use-case"
@@ -19,21 +18,25 @@ const RECONCILIATION_EVERY_MS = 5 * 60 * 1000
  */
 export class PaymentTimelines extends UseCase {
   async list(payments: { id: string; payment_collection_id: string }[], sharedContext: Context): Promise<PaymentTimeline[]> {
-    const rows = await this.rows_(payments, sharedContext)
+    const { rows, capturable } = await this.read_(payments, sharedContext)
     return payments.map((payment) => {
       const own = rows.filter((r) => r.payment_id === payment.id)
+      const left = capturable.find((c) => c.payment_id === payment.id)
       return {
         payment_id: payment.id,
         entries: own.map(entry),
         open: openMovements(own, this.providerGateway_.staleAfterMs(STALE_PENDING_MS)),
-        capturable_amount: capturableAmount(own),
+        capturable_amount: left ? inCurrencyPrecision(left.amount, left.currency_code) : null,
       }
     })
   }
 
+  /** The ledger and the bounds in one transaction, so they agree. */
   @InjectTransactionManager()
-  protected async rows_(payments: { id: string; payment_collection_id: string }[], @MedusaContext() sharedContext: Context = {}) {
-    return await paymentTimelineRows(payments, sharedContext)
+  protected async read_(payments: { id: string; payment_collection_id: string }[], @MedusaContext() sharedContext: Context = {}) {
+    const rows = await paymentTimelineRows(payments, sharedContext)
+    const capturable = await capturableAmounts(payments.map((p) => p.id), sharedContext)
+    return { rows, capturable }
   }
 }
 
@@ -57,31 +60,6 @@ function inCurrencyPrecision(amount: string, currencyCode: string | null): strin
   if (!currencyCode || !isKnownCurrency(currencyCode)) return value.toFixed()
   const exponent = currencyExponent(currencyCode)
   return value.decimalPlaces()! > exponent ? value.toFixed() : value.toFixed(exponent)
-}
-
-/**
- * What is left of the authorization to capture, as the books bound it: the
- * authorized amount at the currency's precision (a taxed 10.814175 is 10.81),
- * less every capture and release not refused — pending and unknown ones
- * included, since they may have moved. Zero once the payment is canceled or
- * fully captured; null without an authorization.
- */
-function capturableAmount(rows: TimelineRow[]): string | null {
-  const authorization = rows.find((r) => r.subject === "authorization" && r.event === "authorized" && r.amount !== null)
-  if (!authorization) return null
-  const currency = authorization.currency_code
-  const lastCancel = rows.filter((r) => r.subject === "cancellation" && (r.event === "canceled" || r.event === "cancel_reverted")).pop()
-  const closed = lastCancel?.event === "canceled" || rows.some((r) => r.subject === "authorization" && r.event === "fully_captured")
-  if (closed) return inCurrencyPrecision("0", currency)
-  const taken = new Map<string, string>()
-  for (const row of rows) {
-    if ((row.subject === "capture" || row.subject === "release") && row.movement_status !== "refused" && row.amount !== null) {
-      taken.set(row.subject_id, row.amount)
-    }
-  }
-  const authorized = currency && isKnownCurrency(currency) ? roundToCurrency(authorization.amount!, currency) : MathBN.convert(authorization.amount!)
-  const left = [...taken.values()].reduce((sum, amount) => sum.minus(MathBN.convert(amount)), authorized)
-  return inCurrencyPrecision((left.isNegative() ? MathBN.convert(0) : left).toFixed(), currency)
 }
 
 function causedBy(row: TimelineRow): CausedBy {

@@ -446,6 +446,37 @@ export async function recordRefundMadeAtProvider(
 }
 
 /**
+ * What is left of payment `p`'s authorization to capture, as the books bound
+ * it (payment_movement_books.sql): the amount as money can hold it — a taxed
+ * 10.814175 USD is 10.81 at the provider — less every capture and release
+ * not refused, pending and unknown ones included, since they may have moved.
+ */
+const LEFT_TO_CAPTURE = `trim_scale(round((p.raw_amount->>'value')::numeric, coalesce(payment_currency_exponent(p.currency_code), 20))
+       - coalesce((SELECT sum(m.amount) FROM payment_movement m
+                    WHERE m.payment_id = p.id AND m.deleted_at IS NULL
+                      AND m.kind IN ('capture', 'release') AND m.status <> 'refused'), 0))`
+
+/**
+ * What each payment has left to capture (LEFT_TO_CAPTURE), nothing once it
+ * is canceled or captured as far as it goes (`captured_at`).
+ */
+export async function capturableAmounts(
+  paymentIds: string[],
+  sharedContext: Context
+): Promise<{ payment_id: string; amount: string; currency_code: string }[]> {
+  if (!paymentIds.length) return []
+  return await execute(
+    sharedContext,
+    `SELECT p.id AS payment_id, p.currency_code,
+            CASE WHEN p.canceled_at IS NOT NULL OR p.captured_at IS NOT NULL THEN 0
+                 ELSE greatest(${LEFT_TO_CAPTURE}, 0) END::text AS amount
+       FROM payment p
+      WHERE p.id IN (SELECT jsonb_array_elements_text(?::jsonb)) AND p.deleted_at IS NULL`,
+    [JSON.stringify(paymentIds)]
+  )
+}
+
+/**
  * Records that the provider released what was left of the payment's
  * authorization after a capture (a `release` movement, succeeded as it
  * happened: the books trigger writes its ledger entry) and marks the payment
@@ -464,13 +495,7 @@ export async function recordReleasedRemainder(
     sharedContext,
     // What is left of the authorization as money can hold it: a taxed 10.814175 USD is
     // 10.81 at the provider, and the books bound captures plus releases by that.
-    `WITH left_over AS (
-       SELECT trim_scale(round((p.raw_amount->>'value')::numeric, coalesce(payment_currency_exponent(p.currency_code), 20))
-              - coalesce((SELECT sum(m.amount) FROM payment_movement m
-                           WHERE m.payment_id = p.id AND m.deleted_at IS NULL
-                             AND m.kind IN ('capture', 'release') AND m.status <> 'refused'), 0)) AS amount
-         FROM payment p WHERE p.id = :payment_id
-     )
+    `WITH left_over AS (SELECT ${LEFT_TO_CAPTURE} AS amount FROM payment p WHERE p.id = :payment_id)
      INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note, settled_at)
      SELECT :id, 'release', :payment_id, amount, payment_raw(amount), 'succeeded', 'provider',
             'Released by the provider after a partial capture', now()

@@ -41,9 +41,9 @@ export type PaymentTimeline = {
   entries: TimelineEntry[]
   open: OpenMovement[]
   /**
-   * What can still be captured, in the currency's precision: the authorized
-   * amount less captures and releases not refused ("0.00" once canceled or
-   * fully captured); null without an authorization.
+   * What can still be captured, in the currency's precision, as the books
+   * bound it: the authorized amount less captures and releases not refused,
+   * open ones included ("0.00" once canceled or captured as far as it goes).
    */
   capturable_amount: string | null
 }
