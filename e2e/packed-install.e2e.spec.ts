@@ -316,6 +316,10 @@ it("the tarball holds every file package.json's main, types, bin and exports poi
   for (const entry of pkg.files ?? []) {
     expect(packedFiles.some((file) => file === entry || file.startsWith(entry.replace(/\/$/, "") + "/"))).toBe(true)
   }
+  // The admin extensions are the bundle alone (Vite would also copy the store's built dashboard in public/).
+  const admin = packedFiles.filter((file) => file.startsWith(".medusa/server/src/admin/"))
+  expect(admin).toEqual(expect.arrayContaining([".medusa/server/src/admin/index.js", ".medusa/server/src/admin/index.mjs"]))
+  expect(admin.filter((file) => !/^\.medusa\/server\/src\/admin\/(index\.m?js|_chunks\/)/.test(file))).toEqual([])
   // Nothing of the repository beyond what "files" names (npm adds package.json and README.md).
   const allowed = [...(pkg.files ?? []).map((e) => e.replace(/\/$/, "") + "/"), "package.json", "README.md", "LICENSE"]
   expect(packedFiles.filter((file) => !allowed.some((a) => file === a || file.startsWith(a)))).toEqual([])

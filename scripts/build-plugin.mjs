@@ -38,7 +38,15 @@ console.log(`build-plugin: ${written} entries under .medusa/server/src`)
 const since = Date.now()
 const { plugin } = createRequire(import.meta.url)("@medusajs/admin-bundler")
 await plugin({ root, outDir: path.join(".medusa", "server") })
-const bundle = path.join(layout, "admin", "index.mjs")
+// Vite copies its root's public/ (the working directory's, which must be this
+// repository for Medusa's admin plugin) into the bundle: here that is the
+// store's built dashboard (public/admin). It is not the plugin's.
+const BUNDLE = ["index.mjs", "index.js", "_chunks"]
+const adminDir = path.join(layout, "admin")
+for (const name of fs.readdirSync(adminDir)) {
+  if (!BUNDLE.includes(name)) fs.rmSync(path.join(adminDir, name), { recursive: true, force: true })
+}
+const bundle = path.join(adminDir, "index.mjs")
 if (!fs.existsSync(bundle)) {
   console.error(`build-plugin: the admin bundler wrote no ${path.relative(root, bundle)}`)
   process.exit(1)
