@@ -37,9 +37,11 @@ function newestMtime(dir, skip) {
   return newest
 }
 
-/** Whether dist/ is missing or older than a TypeScript source it is built from. */
+/** Whether the build (dist/ and the plugin's layout) is missing or older than a source it is built from. */
 function packageNeedsBuild() {
-  const marker = path.join(root, "dist", "index.js")
+  // What `npm run build` writes last (scripts/build-plugin.mjs): a build that
+  // failed half-way leaves it missing or older than the sources.
+  const marker = path.join(root, ".medusa", "server", "src", "admin", "index.mjs")
   if (!fs.existsSync(marker)) return true
   const builtAt = fs.statSync(marker).mtimeMs
   const sources = newestMtime(path.join(root, "src"), (full, entry) =>
@@ -62,60 +64,25 @@ async function ensurePackageBuilt({ log = () => {} } = {}) {
 const DASHBOARD_DIR = path.join(root, "public", "admin")
 /** What the dashboard in DASHBOARD_DIR was built from; beside it, since the build empties that folder. */
 const DASHBOARD_STAMP = path.join(root, "public", "admin-build.json")
-/** Variables Medusa's admin bundler reads while it builds. */
-const DASHBOARD_BUILD_ENV = /^(ADMIN_AUTH_TYPE|ADMIN_JWT_TOKEN_STORAGE_KEY|PLUGIN_.*)$/
 
 /**
- * A hash of everything the dashboard build is made of: the installed packages
- * (the lockfile), the store's config, the plugin's admin bundle, the build
- * script and the variables the bundler reads.
- */
-function dashboardFingerprint() {
-  const hash = require("node:crypto").createHash("sha256")
-  const files = [
-    "package-lock.json",
-    "medusa-config.ts",
-    "scripts/build-dashboard.mjs",
-    ".medusa/server/src/admin/index.mjs",
-  ]
-  for (const file of files) {
-    hash.update(file)
-    hash.update(fs.readFileSync(path.join(root, file)))
-  }
-  for (const name of Object.keys(process.env).filter((n) => DASHBOARD_BUILD_ENV.test(n)).sort()) {
-    hash.update(`${name}=${process.env[name]}`)
-  }
-  return hash.digest("hex").slice(0, 16)
-}
-
-function builtDashboard() {
-  try {
-    const stamp = JSON.parse(fs.readFileSync(DASHBOARD_STAMP, "utf8"))
-    return fs.existsSync(path.join(DASHBOARD_DIR, "index.html")) ? stamp : null
-  } catch {
-    return null
-  }
-}
-
-/**
- * Builds the admin dashboard (scripts/build-dashboard.mjs) unless the one in
- * public/admin was built from the same inputs. Resolves to
- * { built, seconds, fingerprint }: `seconds` is this build's, or the reused one's.
+ * Builds the admin dashboard unless the one in public/admin was built from
+ * the same inputs (scripts/build-dashboard.mjs --if-changed, which loads the
+ * store's config to know them). Resolves to { built, seconds, fingerprint }:
+ * `seconds` is this build's, or the reused one's. `log` gets its progress.
  */
 async function ensureDashboardBuilt({ log = () => {}, logFile } = {}) {
-  const fingerprint = dashboardFingerprint()
-  const previous = builtDashboard()
-  if (previous?.fingerprint === fingerprint) return { built: false, seconds: previous.seconds, fingerprint }
-  log(previous ? "its inputs changed since the last build: rebuilding" : "first build")
-  fs.rmSync(DASHBOARD_STAMP, { force: true })
-  const since = Date.now()
-  await run(process.execPath, [path.join(root, "scripts", "build-dashboard.mjs")], {
+  let result = null
+  await run(process.execPath, [path.join(root, "scripts", "build-dashboard.mjs"), "--if-changed"], {
     env: medusaEnv({ NODE_ENV: "production" }),
     logFile,
+    onLine: (line) => {
+      if (line.startsWith("{")) result = JSON.parse(line)
+      else if (line.startsWith("build-dashboard: ")) log(line.slice("build-dashboard: ".length))
+    },
   })
-  const seconds = Number(((Date.now() - since) / 1000).toFixed(1))
-  fs.writeFileSync(DASHBOARD_STAMP, JSON.stringify({ fingerprint, seconds, built_at: new Date().toISOString() }, null, 2) + "\n")
-  return { built: true, seconds, fingerprint }
+  if (!result) throw new Error("scripts/build-dashboard.mjs did not say what it did")
+  return result
 }
 
 // --------------------------------------------------------------- processes
@@ -352,6 +319,7 @@ module.exports = {
   packageNeedsBuild,
   ensurePackageBuilt,
   DASHBOARD_DIR,
+  DASHBOARD_STAMP,
   ensureDashboardBuilt,
   run,
   medusa,

@@ -260,7 +260,7 @@ async function main() {
   await step("Admin dashboard (built once, reused while its inputs are unchanged)", async (say) => {
     if (!dashboard) return say("off (MEDUSA_ADMIN=false)")
     const result = await lifecycle.ensureDashboardBuilt({ log: say, logFile: path.join(logDir, "dashboard-build.log") })
-    say(result.built ? `built in ${result.seconds}s` : `reused the build of ${result.fingerprint} (it took ${result.seconds}s)`)
+    if (!result.built) say(`reused the build of ${result.fingerprint} (it took ${result.seconds}s)`)
   })
 
   const store = await step("PostgreSQL", async (say) => {
@@ -317,9 +317,15 @@ async function main() {
     COOKIE_SECRET: secrets.cookie,
     ...(realStripe ? {} : { STRIPE_API_BASE_URL: stripe.url, STRIPE_WEBHOOK_SECRET: stripe.secret }),
   }
-  // Only the server serves the dashboard (the build above); it runs over
-  // plain http, so its session cookie cannot be Secure (medusa-config.ts).
-  const serverEnv = { ...env, MEDUSA_ADMIN: String(dashboard), ...(dashboard ? { SESSION_COOKIE_SECURE: "false" } : {}) }
+  // Only the server serves the dashboard (the build above); on plain http its
+  // session cookie cannot be Secure (medusa-config.ts) unless the shell says so.
+  // `medusa start` serves the build only in production mode (in development it
+  // would run Vite's dev server instead, with src/admin twice).
+  const serverEnv = {
+    ...env,
+    MEDUSA_ADMIN: String(dashboard),
+    ...(dashboard ? { NODE_ENV: "production", SESSION_COOKIE_SECURE: process.env.SESSION_COOKIE_SECURE ?? "false" } : {}),
+  }
 
   await step("Migrations (medusa db:migrate, this module's included)", async (say) => {
     // Medusa prints "MODULE: <name>" and then either "Skipped. Database is

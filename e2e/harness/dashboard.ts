@@ -59,24 +59,36 @@ export async function chooseFromMenu(page: Page, item: string, within: Locator =
   const buttons = await within.locator('button[aria-haspopup="menu"]').all()
   for (const button of buttons) {
     await button.click()
-    const entry = page.getByRole("menuitem", { name: item, exact: true })
-    if (await entry.isVisible().catch(() => false)) {
+    const menu = page.getByRole("menu")
+    await menu.waitFor({ state: "visible", timeout: 5_000 })
+    const entry = menu.getByRole("menuitem", { name: item, exact: true })
+    if (await entry.count()) {
       await entry.click()
       return
     }
     await page.keyboard.press("Escape")
+    await menu.waitFor({ state: "hidden", timeout: 5_000 })
   }
   throw new Error(`no menu of the page offers "${item}"`)
 }
 
-/** The payments section's row of one payment (the dashboard shows the id's last 7 characters). */
+/**
+ * The payments section's row of one payment: the nearest element around the
+ * payment's short id (the dashboard shows its last 7 characters) that holds a
+ * menu button.
+ */
 export function paymentRow(page: Page, paymentId: string): Locator {
-  const shortId = `#${paymentId.slice(-7)}`
   return page
-    .locator("div")
-    .filter({ hasText: shortId })
-    .filter({ has: page.locator('button[aria-haspopup="menu"]') })
-    .last()
+    .getByText(`#${paymentId.slice(-7)}`, { exact: true })
+    .first() // the row's; a capture prompt below it names the payment too
+    .locator(`xpath=ancestor::*[.//button[@aria-haspopup="menu"]][1]`)
+}
+
+/** The order page's header (the display id, the order's status badges and its menu). */
+export function orderHeader(page: Page): Locator {
+  return page
+    .getByRole("heading", { level: 1, name: /^#\d+$/ })
+    .locator(`xpath=ancestor::*[.//button[@aria-haspopup="menu"]][1]`)
 }
 
 /** The order page, and the widget alone, as PNG files in SCREENSHOT_DIR. */

@@ -1,4 +1,4 @@
-import { canCaptureMore, causeLabel, entryLabel, entryTone, orderMoneyFingerprint } from "../lib/payment-timeline"
+import { canCaptureMore, causeLabel, entryLabel, entryTone, isCapturableInput, orderMoneyFingerprint } from "../lib/payment-timeline"
 import type { PaymentWithTimeline, TimelineEntry } from "../../types/payment-timeline"
 
 // The widget's decisions that a merchant acts on: whether it offers to capture
@@ -22,6 +22,21 @@ describe("the payment timeline widget", () => {
     expect(canCaptureMore(payment([], [], "0"))).toBe(false)
     expect(canCaptureMore(payment([], [], null))).toBe(false)
     expect(canCaptureMore(payment([], [unknown], "22.50"))).toBe(false)
+  })
+
+  it("sends only an amount the currency can hold, positive, short enough to travel as a JSON number exactly", () => {
+    expect(isCapturableInput("20", "35.00")).toBe(true)
+    expect(isCapturableInput(" 12.50 ", "35.00")).toBe(true)
+    expect(isCapturableInput("12.505", "35.00")).toBe(false) // EUR has 2 decimals
+    expect(isCapturableInput("4.995", "4.995")).toBe(true) // KWD has 3
+    expect(isCapturableInput("1500", "1500")).toBe(true)
+    expect(isCapturableInput("1500.5", "1500")).toBe(false) // JPY has none
+    expect(isCapturableInput("0", "35.00")).toBe(false)
+    expect(isCapturableInput("0.00", "35.00")).toBe(false)
+    expect(isCapturableInput("-5", "35.00")).toBe(false)
+    expect(isCapturableInput("12,50", "35.00")).toBe(false)
+    expect(isCapturableInput("1234567890123", "35.00")).toBe(false)
+    expect(isCapturableInput("20", null)).toBe(false)
   })
 
   it("names each step, marks what needs the merchant's eye, and says who caused it", () => {

@@ -86,3 +86,18 @@ export function canCaptureMore(payment: PaymentWithTimeline): boolean {
   const left = payment.capturable_amount
   return left !== null && !/^0+(\.0+)?$/.test(left) && payment.open.length === 0
 }
+
+/**
+ * Whether the merchant's entry can be sent as a capture: a positive decimal
+ * with no more decimals than the currency has (those of `capturableAmount`,
+ * which is in the currency's precision) and few enough digits to travel as a
+ * JSON number exactly, as Medusa's capture route takes it. Whether it fits
+ * the bound is the module's to say.
+ */
+export function isCapturableInput(input: string, capturableAmount: string | null): boolean {
+  const match = /^(\d{1,12})(?:\.(\d+))?$/.exec(input.trim())
+  if (!match || capturableAmount === null) return false
+  const decimalsAllowed = capturableAmount.split(".")[1]?.length ?? 0
+  const decimals = match[2]?.length ?? 0
+  return decimals <= decimalsAllowed && /[1-9]/.test(input)
+}

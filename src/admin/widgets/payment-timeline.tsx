@@ -4,7 +4,8 @@ import { Badge, Button, Container, Heading, Input, Text } from "@medusajs/ui"
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query"
 import { useState } from "react"
 import type { OrderPaymentTimelines, PaymentWithTimeline } from "../../types/payment-timeline"
-import { canCaptureMore, causeLabel, entryLabel, entryTone, moneyLabel, orderMoneyFingerprint } from "../lib/payment-timeline"
+import { canCaptureMore, causeLabel, entryLabel, entryTone, isCapturableInput, moneyLabel, orderMoneyFingerprint } from "../lib/payment-timeline"
+import { sdk } from "../lib/sdk"
 
 // The order page's "Payment timeline": for each payment of the order, what
 // happened to its money, oldest first, as the module's ledger recorded it
@@ -14,36 +15,13 @@ import { canCaptureMore, causeLabel, entryLabel, entryTone, moneyLabel, orderMon
 /** While something is pending or unknown, the reconciliation job may settle it at any time. */
 const REFRESH_WHILE_OPEN_MS = 15_000
 
-/** The Medusa server's URL without a trailing slash: "" when it serves the dashboard itself. */
-function backendUrl(): string {
-  // The dashboard's build defines `process.env` (BACKEND_URL = admin.backendUrl,
-  // "/" by default); without it the API is on the dashboard's own origin.
-  try {
-    return (process.env.BACKEND_URL || "").replace(/\/+$/, "")
-  } catch {
-    return ""
-  }
-}
-
-/** A JSON request to the Medusa server with the dashboard's session; Medusa's error message on failure. */
-async function adminRequest<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${backendUrl()}${path}`, {
-    credentials: "include",
-    ...init,
-    headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}) },
-  })
-  const body = await response.json().catch(() => ({}))
-  if (!response.ok) throw new Error(body.message || `${response.status} ${response.statusText}`)
-  return body as T
-}
-
 function usePaymentTimelines(order: AdminOrder) {
   // The dashboard reads the order again after a capture, refund or cancel
   // made on this page: its money fields change, and the timeline is read again.
   const fingerprint = orderMoneyFingerprint(order)
   return useQuery({
     queryKey: ["payment-plus", "payment-timelines", order.id, fingerprint],
-    queryFn: () => adminRequest<OrderPaymentTimelines>(`/admin/payment-plus/orders/${order.id}/payments`),
+    queryFn: () => sdk.client.fetch<OrderPaymentTimelines>(`/admin/payment-plus/orders/${order.id}/payments`),
     placeholderData: keepPreviousData,
     // While something is pending or unknown, the reconciliation job may settle it at any time.
     refetchInterval: (query) => (query.state.data?.payments.some((p) => p.open.length) ? REFRESH_WHILE_OPEN_MS : false),
@@ -160,47 +138,53 @@ function CapturePart({ payment }: { payment: PaymentWithTimeline }) {
   const queryClient = useQueryClient()
   const [amount, setAmount] = useState("")
   const capture = useMutation({
-    mutationFn: (value: number) =>
-      adminRequest(`/admin/payments/${payment.id}/capture`, { method: "POST", body: JSON.stringify({ amount: value }) }),
-    onSuccess: () => {
-      setAmount("")
+    mutationFn: (value: number) => sdk.client.fetch(`/admin/payments/${payment.id}/capture`, { method: "POST", body: { amount: value } }),
+    onSuccess: () => setAmount(""),
+    // Read again after a failure too: an answer lost on the way back may hide
+    // a capture that happened, and the timeline then shows it as unknown.
+    onSettled: () => {
       // The order page (Medusa's queries start with "orders") and this timeline.
       void queryClient.invalidateQueries({ queryKey: ["orders"] })
       void queryClient.invalidateQueries({ queryKey: ["payment-plus"] })
     },
   })
-  const value = Number(amount)
-  const valid = /^\d+(\.\d+)?$/.test(amount.trim()) && value > 0
+  const valid = isCapturableInput(amount, payment.capturable_amount)
   return (
-    <form
-      className="mb-3 flex items-center gap-x-2"
-      data-testid="payment-timeline-capture"
-      onSubmit={(event) => {
-        event.preventDefault()
-        if (valid) capture.mutate(value)
-      }}
-    >
-      <Input
-        size="small"
-        className="w-32"
-        inputMode="decimal"
-        placeholder={`up to ${payment.capturable_amount}`}
-        aria-label="Amount to capture"
-        value={amount}
-        onChange={(event) => setAmount(event.target.value)}
-      />
-      <Text size="small" className="text-ui-fg-subtle">
-        {payment.currency_code.toUpperCase()}
-      </Text>
-      <Button size="small" variant="secondary" type="submit" disabled={!valid} isLoading={capture.isPending}>
-        Capture amount
-      </Button>
+    <div className="mb-3 flex flex-col gap-y-1" data-testid="payment-timeline-capture">
+      <form
+        className="flex items-center gap-x-2"
+        onSubmit={(event) => {
+          event.preventDefault()
+          if (valid) capture.mutate(Number(amount.trim()))
+        }}
+      >
+        <Input
+          size="small"
+          className="w-32"
+          inputMode="decimal"
+          placeholder={`up to ${payment.capturable_amount}`}
+          aria-label="Amount to capture"
+          value={amount}
+          onChange={(event) => setAmount(event.target.value)}
+        />
+        <Text size="small" className="text-ui-fg-subtle">
+          {payment.currency_code.toUpperCase()}
+        </Text>
+        <Button size="small" variant="secondary" type="submit" className="whitespace-nowrap" disabled={!valid} isLoading={capture.isPending}>
+          Capture amount
+        </Button>
+      </form>
       {capture.error && (
         <Text size="xsmall" className="text-ui-fg-error" data-testid="payment-timeline-capture-error">
           {capture.error.message}
         </Text>
       )}
-    </form>
+      {payment.provider_id.includes("stripe") && (
+        <Text size="xsmall" className="text-ui-fg-muted">
+          Stripe releases the rest of the authorization after a partial capture, unless it was authorized for multicapture.
+        </Text>
+      )}
+    </div>
   )
 }
 
