@@ -55,6 +55,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
   it("a taxed total is capturable at the currency's precision, and a canceled payment has nothing left", async () => {
     const taxed = await authorized("10.814175")
     expect((await timeline(taxed.id)).capturable_amount).toBe("10.81")
+    const halfUp = await authorized("10.815")
+    expect((await timeline(halfUp.id)).capturable_amount).toBe("10.82")
 
     const yen = await authorized(1500, "jpy")
     expect((await timeline(yen.id)).capturable_amount).toBe("1500")
