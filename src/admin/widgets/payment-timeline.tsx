@@ -23,7 +23,6 @@ function usePaymentTimelines(order: AdminOrder) {
     queryKey: ["payment-plus", "payment-timelines", order.id, fingerprint],
     queryFn: () => sdk.client.fetch<OrderPaymentTimelines>(`/admin/payment-plus/orders/${order.id}/payments`),
     placeholderData: keepPreviousData,
-    // While something is pending or unknown, the reconciliation job may settle it at any time.
     refetchInterval: (query) => (query.state.data?.payments.some((p) => p.open.length) ? REFRESH_WHILE_OPEN_MS : false),
   })
 }
