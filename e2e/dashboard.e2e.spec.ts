@@ -37,11 +37,17 @@ function stripeAmount(minor: number, currency = "eur"): string {
 
 const ADMIN = "by admin@medusa-payment-plus.local"
 
+/** A storefront order paid with `provider`, and its page in the dashboard, logged in as the merchant. */
+async function orderPage(provider: "pp_system_default" | "pp_stripe_stripe") {
+  const placed = await placeOrder(env, provider)
+  const page = await logIn(browser!, env)
+  const widget = await openOrder(page, env, placed.orderId)
+  return { placed, page, widget }
+}
+
 describe("the admin dashboard at /app", () => {
   itInChromium("capture part and refund part of a Stripe order: the widget shows exactly those movements, with Stripe's amounts", async () => {
-    const placed = await placeOrder(env, "pp_stripe_stripe")
-    const page = await logIn(browser!, env)
-    const widget = await openOrder(page, env, placed.orderId)
+    const { placed, page, widget } = await orderPage("pp_stripe_stripe")
     expect(await timelineShown(widget)).toEqual([["authorization", "authorized", "35.00", "by the customer at checkout"]])
 
     // Capture 20 of 35 with the widget (Medusa's own button captures all of it).
@@ -79,9 +85,7 @@ describe("the admin dashboard at /app", () => {
   })
 
   itInChromium("the manual provider keeps the rest capturable: 20, then the 15 left, then nothing more is offered; too much is refused with Medusa's message", async () => {
-    const placed = await placeOrder(env, "pp_system_default")
-    const page = await logIn(browser!, env)
-    const widget = await openOrder(page, env, placed.orderId)
+    const { placed, page, widget } = await orderPage("pp_system_default")
     const amount = widget.getByLabel("Amount to capture")
     const capture = widget.getByRole("button", { name: "Capture amount" })
 
@@ -110,9 +114,7 @@ describe("the admin dashboard at /app", () => {
   })
 
   itInChromium("cancel an authorized Stripe order from the order's menu: the widget shows the cancellation, Stripe's intent is canceled", async () => {
-    const placed = await placeOrder(env, "pp_stripe_stripe")
-    const page = await logIn(browser!, env)
-    const widget = await openOrder(page, env, placed.orderId)
+    const { placed, page, widget } = await orderPage("pp_stripe_stripe")
     await chooseFromMenu(page, "Cancel", orderHeader(page))
     await page.getByRole("button", { name: "Continue" }).or(page.getByRole("button", { name: "Confirm" })).first().click()
     // Medusa's order-cancel workflow cancels the payment without saying who asked: the store did it.
@@ -132,9 +134,7 @@ describe("the admin dashboard at /app", () => {
   })
 
   itInChromium("a capture whose answer was lost is shown as unknown, with what reconciliation will do, until reconciliation settles it", async () => {
-    const placed = await placeOrder(env, "pp_stripe_stripe")
-    const page = await logIn(browser!, env)
-    const widget = await openOrder(page, env, placed.orderId)
+    const { placed, page, widget } = await orderPage("pp_stripe_stripe")
     env.local.addFault({ match: `POST /v1/payment_intents/${placed.intentId}/capture`, phase: "after", action: "disconnect", times: 3 })
     await widget.getByLabel("Amount to capture").fill("12.50")
     await widget.getByRole("button", { name: "Capture amount" }).click()
