@@ -34,6 +34,13 @@ export default async function reconcilePaymentsJob(container: MedusaContainer): 
       `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown.`
     )
   }
+  if (run.provider_cannot_find.length) {
+    // One line a run, whatever the count: these need an operator, not another attempt.
+    logger.warn(
+      `Payment reconciliation: the provider cannot find the payment of ${run.provider_cannot_find.length} movement(s), which stay unknown ` +
+        `(${run.provider_cannot_find.map((m) => `${m.id} of ${m.payment_id}`).join(", ")}); check the provider's account, API key and test/live mode.`
+    )
+  }
   for (const { payment_id, provider_id, expires_at } of authorizations.expiring) {
     logger.warn(`Payment ${payment_id} (${provider_id}): its authorization expires at ${expires_at}; capture or cancel it before then.`)
   }

@@ -27,6 +27,9 @@ const PaymentMovement = model
     refund_reason_id: model.text().nullable(),
     metadata: model.json().nullable(),
     settled_at: model.dateTime().nullable(),
+    // Why the outcome is not known (the answer was lost, the asking process died, the provider
+    // cannot find the payment), for the operator; reconciliation clears nothing, it only settles.
+    unknown_reason: model.text().nullable(),
   })
   .indexes([
     { name: "IDX_payment_movement_payment_id", on: ["payment_id"] },

@@ -4,7 +4,7 @@ import { PaymentMovement } from "../models"
 import { LockedPayment, lockPayment, releaseIdempotencyRecords, settleOpenMovement } from "../sql/money"
 import { execute } from "../sql/runner"
 import { newId } from "../sql/rows"
-import { isOutcomeUnknown, notAllowed, requireString } from "../utils/errors"
+import { notAllowed, requireString, unprovenOutcomeReason } from "../utils/errors"
 import { claimIdempotencyKey } from "./idempotency"
 import { UseCase } from "./use-case"
 
@@ -43,10 +43,11 @@ export class Cancellation extends UseCase {
       })
       providerData = result?.data
     } catch (error) {
-      if (isOutcomeUnknown(error)) {
+      const unproven = unprovenOutcomeReason(error)
+      if (unproven) {
         // The payment stays canceled (no capture may slip in) with the cancel
         // unknown, for reconciliation to finish.
-        await this.markMovementUnknown_(movementId, sharedContext)
+        await this.markMovementUnknown_(movementId, unproven, sharedContext)
       } else {
         await this.undoCancel_(cancel, sharedContext)
       }

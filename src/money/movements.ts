@@ -16,7 +16,7 @@ import type { AmountSent, CaptureFacts } from "../types"
 import { MoneyMovementStatus } from "../types/money-movement-status"
 import { assertCurrencyPrecision, Decimal, parseAmount, roundToCurrency } from "../utils/amount"
 import { currencyExponent } from "../utils/currency"
-import { conflict, invalidData, isOutcomeUnknown, notFound, requireString, unexpectedState } from "../utils/errors"
+import { conflict, invalidData, notFound, requireString, unexpectedState, unprovenOutcomeReason } from "../utils/errors"
 import { movementAnswer } from "./answers"
 import { claimIdempotencyKey, refuseUnsettledReplay } from "./idempotency"
 import { ModuleParts, UseCase } from "./use-case"
@@ -335,8 +335,10 @@ export class MoneyMovements extends UseCase {
       providerData = result?.data
       answer = result as AmountSent | undefined
     } catch (error) {
-      if (isOutcomeUnknown(error)) {
-        await this.markMovementUnknown_(movement.id, sharedContext)
+      // Only an answer that proves no money moved refuses the movement.
+      const unproven = unprovenOutcomeReason(error)
+      if (unproven) {
+        await this.markMovementUnknown_(movement.id, unproven, sharedContext)
       } else {
         await this.undoMovement_(kind, movement.id, payment.id, sharedContext)
       }

@@ -1,7 +1,7 @@
 import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
 import { findUnsettledOperations, LockedPayment, lockPayment, movementStatus, STALE_PENDING_MS, UnsettledOperation } from "../sql/money"
-import { invalidData, isOutcomeUnknown, requireIdList } from "../utils/errors"
+import { invalidData, isProviderCannotFind, requireIdList, unprovenOutcomeReason } from "../utils/errors"
 import type { Cancellation } from "./cancel"
 import type { MoneyMovements, MovingPayment } from "./movements"
 import { ModuleParts, UseCase } from "./use-case"
@@ -13,6 +13,13 @@ export type ReconciliationReport = {
   reversed: string[]
   /** still no answer: left for the next run */
   still_unknown: string[]
+  /**
+   * Among them, the movements whose provider says it cannot find the payment
+   * (or refuses the credentials): no proof that nothing moved, so they stay
+   * unknown — and need an operator, since asking again will not help until
+   * the provider's account, API key or test/live mode is put right.
+   */
+  provider_cannot_find: { id: string; payment_id: string; kind: string; reason: string }[]
 }
 
 /**
@@ -43,10 +50,11 @@ export class Reconciliation extends UseCase {
     }
     const paymentIds = filter.payment_id === undefined ? undefined : requireIdList(filter.payment_id, "payment_id")
     const work = await this.findUnsettled_(paymentIds, staleAfterMs, sharedContext)
-    const report: ReconciliationReport = { settled: [], reversed: [], still_unknown: [] }
+    const report: ReconciliationReport = { settled: [], reversed: [], still_unknown: [], provider_cannot_find: [] }
     for (const item of work) {
-      const outcome = await this.reconcileOne(item, sharedContext)
+      const { outcome, cannotFind } = await this.reconcileOne(item, sharedContext)
       report[outcome].push(item.id)
+      if (cannotFind) report.provider_cannot_find.push({ id: item.id, payment_id: item.payment_id, kind: item.kind, reason: cannotFind })
     }
     return report
   }
@@ -63,15 +71,20 @@ export class Reconciliation extends UseCase {
   private async reconcileOne(
     item: UnsettledOperation,
     sharedContext: Context
-  ): Promise<keyof ReconciliationReport> {
+  ): Promise<{ outcome: "settled" | "reversed" | "still_unknown"; cannotFind?: string }> {
     try {
+      if (item.status === "pending") {
+        // Its process is presumed gone: from here on the outcome is unknown, and whatever
+        // reconciliation finds is reconciliation's doing (the timeline says so).
+        await this.markMovementUnknown_(item.id, `no answer from the provider since ${item.updated_at.toISOString()}: the process that asked is presumed gone`, sharedContext)
+      }
       if (item.kind === "cancel") {
         const { payment, status } = await this.lockForReconciliation_(item.payment_id, item.id, sharedContext)
         // Settled or refused by another call since it was found: nothing left to ask.
-        if (status === "succeeded") return "settled"
-        if (status !== "pending" && status !== "unknown") return "reversed"
+        if (status === "succeeded") return { outcome: "settled" }
+        if (status !== "pending" && status !== "unknown") return { outcome: "reversed" }
         await this.cancellation.cancelAtProvider({ payment, movementId: item.id }, sharedContext)
-        return "settled"
+        return { outcome: "settled" }
       }
       const payment = await this.paymentService_.retrieve(
         item.payment_id,
@@ -84,9 +97,12 @@ export class Reconciliation extends UseCase {
         { id: item.id, amount: MathBN.convert(item.amount!) },
         sharedContext
       )
-      return "settled"
+      return { outcome: "settled" }
     } catch (error) {
-      return isOutcomeUnknown(error) ? "still_unknown" : "reversed"
+      if (!unprovenOutcomeReason(error)) return { outcome: "reversed" }
+      return isProviderCannotFind(error)
+        ? { outcome: "still_unknown", cannotFind: (error as Error).message ?? String(error) }
+        : { outcome: "still_unknown" }
     }
   }
 

@@ -2,6 +2,7 @@ import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
 import { capturableAmounts, paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
 import { currencyExponent, isKnownCurrency } from "../utils/currency"
+import { PROVIDER_CANNOT_FIND } from "../utils/errors"
 import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
 import { UseCase } from "./use-case"
 
@@ -79,20 +80,30 @@ function openMovements(rows: TimelineRow[], staleAfterMs: number): OpenMovement[
   for (const row of [...rows].reverse()) {
     if (seen.has(row.subject_id) || (row.movement_status !== "pending" && row.movement_status !== "unknown")) continue
     seen.add(row.subject_id)
+    const facts = {
+      id: row.subject_id,
+      subject: row.subject,
+      amount: row.subject === "cancellation" || row.movement_amount === null ? null : inCurrencyPrecision(row.movement_amount, row.currency_code),
+      currency_code: row.currency_code,
+      since: new Date(row.movement_created_at!).toISOString(),
+      reason: row.unknown_reason,
+    }
     if (row.movement_status === "unknown") {
       open.push({
-        id: row.subject_id,
-        subject: row.subject,
+        ...facts,
         status: "unknown",
-        next_step: "The provider's answer was lost: reconciliation asks it again with the same idempotency key, so it happens once, and records the outcome.",
+        presumed_lost_at: null,
+        next_step: row.unknown_reason?.startsWith(PROVIDER_CANNOT_FIND)
+          ? "The provider cannot find this payment: an operator must check the provider's account, API key and test/live mode. Until then reconciliation keeps asking and never marks it refused."
+          : "The provider's answer was lost: reconciliation asks it again with the same idempotency key, so it happens once, and records the outcome.",
         not_before: nextRun.toISOString(),
       })
     } else {
       const stale = new Date(new Date(row.movement_updated_at!).getTime() + staleAfterMs)
       open.push({
-        id: row.subject_id,
-        subject: row.subject,
+        ...facts,
         status: "pending",
+        presumed_lost_at: stale.toISOString(),
         next_step: "Still with the provider. Without an answer by then, reconciliation treats it as unknown and asks the provider again.",
         not_before: (stale > nextRun ? stale : nextRun).toISOString(),
       })

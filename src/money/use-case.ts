@@ -42,9 +42,9 @@ export abstract class UseCase {
     this.recordEvents = parts.recordEvents
   }
 
-  /** A movement's provider answer was lost: it stays counted, for reconciliation to settle. */
+  /** A movement's outcome cannot be told (`reason`): it stays counted, for reconciliation to settle. */
   @InjectTransactionManager()
-  async markMovementUnknown_(movementId: string, @MedusaContext() sharedContext: Context = {}) {
-    await settleOpenMovement(movementId, "unknown", sharedContext)
+  async markMovementUnknown_(movementId: string, reason: string, @MedusaContext() sharedContext: Context = {}) {
+    await settleOpenMovement(movementId, "unknown", sharedContext, reason)
   }
 }

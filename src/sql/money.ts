@@ -88,6 +88,8 @@ export type UnsettledOperation = {
   id: string
   payment_id: string
   amount: string | null
+  status: "pending" | "unknown"
+  updated_at: Date
 }
 
 /**
@@ -103,7 +105,8 @@ export async function findUnsettledOperations(
   const scope = paymentIds ? `AND m.payment_id IN (${paymentIds.map(() => "?").join(", ")})` : ""
   return await execute<UnsettledOperation>(
     sharedContext,
-    `SELECT m.kind, m.id, m.payment_id, CASE WHEN m.kind = 'cancel' THEN NULL ELSE m.raw_amount->>'value' END AS amount
+    `SELECT m.kind, m.id, m.payment_id, CASE WHEN m.kind = 'cancel' THEN NULL ELSE m.raw_amount->>'value' END AS amount,
+            m.status, m.updated_at
        FROM payment_movement m
       WHERE m.deleted_at IS NULL ${scope}
         AND (m.status = 'unknown' OR (m.status = 'pending' AND m.updated_at < now() - (? * interval '1 millisecond')))
@@ -177,28 +180,32 @@ export async function movementStatus(id: string, sharedContext: Context): Promis
 /**
  * Moves an open movement (pending or unknown) to the outcome its provider
  * gave — `unknown` (the answer was lost: it stays counted, for
- * reconciliation), `refused` or `succeeded` — under its payment's lock,
- * taken first as every money path takes it (payment, then movement). True
- * only when this call moved it: a movement another call settled meanwhile
- * keeps its outcome. The triggers refuse any other transition and keep the
- * books.
+ * reconciliation, with `reason` kept for the operator), `refused` or
+ * `succeeded` — under its payment's lock, taken first as every money path
+ * takes it (payment, then movement). True only when this call moved it: a
+ * movement another call settled meanwhile keeps its outcome. The triggers
+ * refuse any other transition and keep the books.
  */
 export async function settleOpenMovement(
   id: string,
   outcome: "unknown" | "refused" | "succeeded",
-  sharedContext: Context
+  sharedContext: Context,
+  reason: string | null = null
 ): Promise<boolean> {
   await lockPaymentOfMovement(id, sharedContext)
-  const rows = await execute(
+  const rows = await execute<{ moved: boolean }>(
     sharedContext,
-    `UPDATE payment_movement
+    `UPDATE payment_movement m
         SET status = :outcome, updated_at = now(),
-            settled_at = CASE WHEN :outcome = 'succeeded' THEN now() ELSE settled_at END
-      WHERE id = :id AND status IN ('pending', 'unknown') AND status <> :outcome
-      RETURNING id`,
-    { id, outcome }
+            settled_at = CASE WHEN :outcome = 'succeeded' THEN now() ELSE m.settled_at END,
+            unknown_reason = CASE WHEN :outcome = 'unknown' THEN coalesce(:reason, m.unknown_reason) ELSE m.unknown_reason END
+       FROM payment_movement prior
+      WHERE m.id = :id AND prior.id = m.id AND m.status IN ('pending', 'unknown')
+        AND (m.status <> :outcome OR :outcome = 'unknown')
+      RETURNING prior.status <> m.status AS moved`,
+    { id, outcome, reason }
   )
-  return rows.length > 0
+  return rows.length > 0 && rows[0].moved
 }
 
 async function lockPaymentOfMovement(movementId: string, sharedContext: Context): Promise<void> {
@@ -584,7 +591,10 @@ export type TimelineRow = {
   created_by: string | null
   note: string | null
   movement_status: string | null
+  movement_created_at: Date | null
   movement_updated_at: Date | null
+  movement_amount: string | null
+  unknown_reason: string | null
 }
 
 /**
@@ -602,7 +612,8 @@ export async function paymentTimelineRows(
     sharedContext,
     `SELECT e.id, e.created_at, e.payment_id, e.subject, e.subject_id, e.event, e.raw_amount->>'value' AS amount,
             e.currency_code, e.from_status, e.to_status, m.created_by, m.note,
-            m.status AS movement_status, m.updated_at AS movement_updated_at
+            m.status AS movement_status, m.created_at AS movement_created_at, m.updated_at AS movement_updated_at,
+            m.raw_amount->>'value' AS movement_amount, m.unknown_reason
        FROM payment_ledger_entry e
        LEFT JOIN payment_movement m ON m.id = e.subject_id AND m.payment_id = e.payment_id
       WHERE e.payment_collection_id IN (SELECT jsonb_array_elements_text(?::jsonb))

@@ -31,6 +31,19 @@ export type OpenMovement = {
   id: string
   subject: string
   status: "pending" | "unknown"
+  /** in the currency's precision; null for a cancel */
+  amount: string | null
+  currency_code: string | null
+  /** when it was asked for */
+  since: string
+  /**
+   * A pending movement is presumed lost (its outcome unknown, for
+   * reconciliation) from then on; until then its request may still be
+   * waiting for the provider's answer.
+   */
+  presumed_lost_at: string | null
+  /** why the outcome is unknown (the answer was lost, the provider cannot find the payment, …) */
+  reason: string | null
   /** what the reconciliation job will do with it, and from when */
   next_step: string
   not_before: string

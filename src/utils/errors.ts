@@ -114,6 +114,36 @@ export function isOutcomeUnknown(error: unknown): boolean {
   return e.cause !== undefined && e.cause !== error && isOutcomeUnknown(e.cause)
 }
 
+/** How an unknown outcome's reason begins when the provider could not find the payment. */
+export const PROVIDER_CANNOT_FIND = "the provider cannot find this payment"
+
+/** Provider answers about a payment the module created that say nothing about whether money moved. */
+const CANNOT_TELL_TYPES = new Set<string>([MedusaError.Types.NOT_FOUND, MedusaError.Types.UNAUTHORIZED, MedusaError.Types.FORBIDDEN])
+
+/**
+ * Why a provider's error leaves a money movement's outcome unknown, or
+ * undefined when the error proves that nothing moved (a definite refusal:
+ * a decline, an invalid request). Besides a lost answer, "not found",
+ * "unauthorized" and "forbidden" prove nothing about a payment this module
+ * created: a wrong API key, account or test/live mode answers them while
+ * the money may well be at the provider.
+ */
+export function unprovenOutcomeReason(error: unknown): string | undefined {
+  const message = (error as { message?: string } | null)?.message ?? String(error)
+  if (isOutcomeUnknown(error)) return `no answer from the provider: ${message}`
+  const type = (error as { type?: unknown } | null)?.type
+  if (typeof type === "string" && CANNOT_TELL_TYPES.has(type)) {
+    return `${PROVIDER_CANNOT_FIND} or refused the credentials (${message}); check its account, API key and test/live mode`
+  }
+  return undefined
+}
+
+/** An unproven outcome that is the provider not finding (or not letting us see) the payment. */
+export function isProviderCannotFind(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type
+  return !isOutcomeUnknown(error) && typeof type === "string" && CANNOT_TELL_TYPES.has(type)
+}
+
 export class PaymentOutcomeUnknownError extends MedusaError {
   readonly outcome_unknown = true as const
 
