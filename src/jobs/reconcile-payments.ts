@@ -1,21 +1,27 @@
 import { MedusaContainer } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
 import type { AuthorizationCheck } from "../money/authorization-expiry"
-import type { ReconciliationReport } from "../money/reconcile"
+import { RECONCILIATION_EVERY_MS, ReconciliationReport } from "../money/reconcile"
+import { HeldWithoutOrderReport, returnMoneyHeldWithoutOrder } from "../plugin/held-without-order"
 import type PaymentModuleService from "../services/payment-module"
 
 /**
  * One run of the job: settles captures, refunds and cancels whose provider
  * answer was lost (with the plugin, each capture and refund settled here is
  * then recorded on its order: src/plugin/subscribers/record-settled-money-on-orders.ts),
- * then checks authorizations for expiry. The plugin's reconcile route runs it too.
+ * checks authorizations for expiry, then completes or gives back money a
+ * provider holds for a cart without an order (src/plugin/held-without-order.ts).
+ * The plugin's reconcile route runs it too.
  */
-export async function reconcilePayments(
-  container: MedusaContainer
-): Promise<{ reconciliation: ReconciliationReport; authorizations: AuthorizationCheck }> {
+export async function reconcilePayments(container: MedusaContainer): Promise<{
+  reconciliation: ReconciliationReport
+  authorizations: AuthorizationCheck
+  held_without_order: HeldWithoutOrderReport
+}> {
   const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
   const reconciliation = await payments.reconcilePayments()
-  return { reconciliation, authorizations: await payments.checkAuthorizations() }
+  const authorizations = await payments.checkAuthorizations()
+  return { reconciliation, authorizations, held_without_order: await returnMoneyHeldWithoutOrder(container, RECONCILIATION_EVERY_MS) }
 }
 
 /**
@@ -27,7 +33,7 @@ export async function reconcilePayments(
  */
 export default async function reconcilePaymentsJob(container: MedusaContainer): Promise<void> {
   const logger = container.resolve("logger") as { info(message: string): void; warn(message: string): void }
-  const { reconciliation: run, authorizations } = await reconcilePayments(container)
+  const { reconciliation: run, authorizations, held_without_order: held } = await reconcilePayments(container)
   const total = run.settled.length + run.reversed.length + run.still_unknown.length
   if (total > 0) {
     logger.info(
@@ -44,6 +50,11 @@ export default async function reconcilePaymentsJob(container: MedusaContainer): 
   for (const { payment_id, provider_id, expires_at } of authorizations.expiring) {
     logger.warn(`Payment ${payment_id} (${provider_id}): its authorization expires at ${expires_at}; capture or cancel it before then.`)
   }
+  if (held.completed.length || held.returned.length || held.failed.length) {
+    logger.info(
+      `Payment reconciliation: held without an order: ${held.completed.length} carts completed, ${held.returned.length} payments given back, ${held.failed.length} to try again.`
+    )
+  }
   if (authorizations.expired.length) {
     logger.info(`Payment reconciliation: ${authorizations.expired.length} expired authorizations canceled (${authorizations.expired.join(", ")}).`)
   }
@@ -51,5 +62,5 @@ export default async function reconcilePaymentsJob(container: MedusaContainer): 
 
 export const config = {
   name: "medusa-payment-plus-reconcile-payments",
-  schedule: "*/5 * * * *",
+  schedule: "*/5 * * * *", // RECONCILIATION_EVERY_MS
 }

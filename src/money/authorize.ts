@@ -8,6 +8,8 @@ import { notAllowed, notFound, requireString } from "../utils/errors"
 import { authorizedAnswer, existingAuthorizationAnswer } from "./answers"
 import { claimIdempotencyKey } from "./idempotency"
 import type { MoneyMovements, MovingPayment } from "./movements"
+import type { FailureFacts } from "../types"
+import { withFailure } from "./sessions"
 import { ModuleParts, UseCase } from "./use-case"
 
 /**
@@ -60,9 +62,13 @@ export class Authorization extends UseCase {
       return null
     }
     if (status !== PaymentSessionStatus.AUTHORIZED && status !== PaymentSessionStatus.CAPTURED) {
-      await this.settleUnauthorizedSession_(session.id, status ?? session.status, data, sharedContext)
+      const failure = (result as FailureFacts | undefined)?.payment_failure
+      const failed = status === PaymentSessionStatus.ERROR ? withFailure(data, failure) : data
+      await this.settleUnauthorizedSession_(session.id, status ?? session.status, failed, sharedContext)
+      // Medusa's words; the provider's reason beside them, and on the session for the storefront.
       throw notAllowed(`Session: ${session.id} was not authorized with the provider.`, {
         provider_status: status ?? null,
+        ...(failure ? { payment_failure: failure } : {}),
       })
     }
 

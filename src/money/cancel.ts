@@ -22,11 +22,13 @@ export class Cancellation extends UseCase {
   /** Cancels the payment; answers its id. Accepts a payment id, or `{ payment_id, idempotency_key }`. */
   async cancel(
     paymentIdOrInput: string | { payment_id: string; idempotency_key?: string },
-    sharedContext: Context
+    sharedContext: Context,
+    /** who asked and why, for the ledger's readers (the module's own callers: a return of held money) */
+    attribution: { created_by?: string; note?: string } = {}
   ): Promise<string> {
     const input = typeof paymentIdOrInput === "string" ? { payment_id: paymentIdOrInput } : paymentIdOrInput
     const paymentId = requireString(input?.payment_id, "payment id")
-    const reserved = await this.reserveCancel_(paymentId, input.idempotency_key, sharedContext)
+    const reserved = await this.reserveCancel_(paymentId, input.idempotency_key, attribution, sharedContext)
     if (reserved) {
       await this.cancelAtProvider(reserved, sharedContext)
     }
@@ -67,6 +69,7 @@ export class Cancellation extends UseCase {
   protected async reserveCancel_(
     paymentId: string,
     idempotencyKey: string | undefined,
+    attribution: { created_by?: string; note?: string },
     @MedusaContext() sharedContext: Context = {}
   ): Promise<ReservedCancel | undefined> {
     const payment = await lockPayment(paymentId, sharedContext)
@@ -85,9 +88,9 @@ export class Cancellation extends UseCase {
     const movementId = newId(PaymentMovement)
     await execute(
       sharedContext,
-      `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status)
-       VALUES (?, 'cancel', ?, 0, '{"value":"0","precision":20}'::jsonb, 'pending')`,
-      [movementId, payment.id]
+      `INSERT INTO payment_movement (id, kind, payment_id, amount, raw_amount, status, created_by, note)
+       VALUES (?, 'cancel', ?, 0, '{"value":"0","precision":20}'::jsonb, 'pending', ?, ?)`,
+      [movementId, payment.id, attribution.created_by ?? null, attribution.note ?? null]
     )
     await execute(sharedContext, `UPDATE payment SET canceled_at = coalesce(canceled_at, now()), updated_at = now() WHERE id = ?`, [
       payment.id,

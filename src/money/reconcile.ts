@@ -6,6 +6,9 @@ import type { Cancellation } from "./cancel"
 import type { MoneyMovements, MovingPayment } from "./movements"
 import { ModuleParts, UseCase } from "./use-case"
 
+/** How often the reconciliation job (src/jobs/reconcile-payments.ts, `config.schedule`) runs. */
+export const RECONCILIATION_EVERY_MS = 5 * 60 * 1000
+
 export type ReconciliationReport = {
   /** movements (or cancels) the provider confirmed */
   settled: string[]

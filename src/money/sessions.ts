@@ -6,6 +6,8 @@ import { newId, rowToDto } from "../sql/rows"
 import { parseNonNegativeAmount, storedAmount } from "../utils/amount"
 import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
 import { invalidData, notAllowed, notFound, requireString } from "../utils/errors"
+import { execute } from "../sql/runner"
+import type { FailureFacts, PaymentFailure } from "../types"
 import { UseCase } from "./use-case"
 
 /**
@@ -139,6 +141,65 @@ export class PaymentSessions extends UseCase {
     await this.deletePaymentSession_(session.id, session.payment_collection_id, !!session.payment, sharedContext)
   }
 
+  /**
+   * The provider reported something about a session that is not a Payment
+   * yet (a webhook: the attempt failed, the authorization was canceled or
+   * expired, or it was paid after a failure): the session takes the status
+   * the provider gives now — read again rather than taken from the event,
+   * which may come late, twice or out of order. A failure keeps the
+   * provider's reason in `data.payment_failure`; canceled is final; a session
+   * the provider holds money for again leaves `error` for `pending`, so
+   * Medusa's completion accepts it. With `onlyAfterFailure`, a session not in
+ * `error` is left alone without asking. Answers what the provider said and
+ * the session's status after it.
+   */
+  async followProvider(
+    sessionId: string,
+    onlyAfterFailure: boolean,
+    sharedContext: Context
+  ): Promise<{ provider_status: string | null; status: string | null; has_payment: boolean }> {
+    const [session] = await this.paymentSessionService_.list(
+      { id: sessionId },
+      { select: ["id", "status", "data", "provider_id", "payment_collection_id"], relations: ["payment"] },
+      sharedContext
+    )
+    const unchanged = { provider_status: null, status: session?.status ?? null, has_payment: !!session?.payment }
+    if (!session || session.payment || session.status === PaymentSessionStatus.CANCELED) return unchanged
+    // Money held or a challenge started: only a session that failed before has anything to learn.
+    if (onlyAfterFailure && session.status !== PaymentSessionStatus.ERROR) return unchanged
+    const answer = (await this.providerGateway_.getPaymentStatus(session.provider_id, { data: session.data ?? {} })) as {
+      status?: string
+      data?: Record<string, unknown>
+    } & FailureFacts
+    const providerStatus = answer.status ?? null
+    const next = statusAfterProvider(session.status, answer.status)
+    if (next === undefined) return { ...unchanged, provider_status: providerStatus }
+    const data = next === PaymentSessionStatus.ERROR
+      ? withFailure(answer.data ?? session.data ?? {}, answer.payment_failure)
+      : withoutFailure(answer.data ?? session.data ?? {})
+    if (!(await this.followProvider_(session.id, next, data, sharedContext))) return { ...unchanged, provider_status: providerStatus }
+    this.recordEvents(CommonEvents.UPDATED, "payment_session", [{ id: session.id }], sharedContext)
+    return { provider_status: providerStatus, status: next, has_payment: false }
+  }
+
+  /** Written only while the session is still without a Payment (checked under its row lock). */
+  @InjectTransactionManager()
+  protected async followProvider_(
+    sessionId: string,
+    status: string,
+    data: Record<string, unknown>,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<boolean> {
+    const rows = await execute(
+      sharedContext,
+      `UPDATE payment_session SET status = ?, data = ?::jsonb, updated_at = now()
+        WHERE id = ? AND authorized_at IS NULL AND deleted_at IS NULL AND status <> 'canceled'
+        RETURNING id`,
+      [status, JSON.stringify(data), sessionId]
+    )
+    return rows.length > 0
+  }
+
   @InjectTransactionManager()
   protected async updatePaymentSession_(
     data: Record<string, unknown>,
@@ -177,4 +238,37 @@ export class PaymentSessions extends UseCase {
     }
     return normalized
   }
+}
+
+/**
+ * The status a session without a Payment takes after the provider answered
+ * `provider` (undefined: leave it). Failed, canceled and waiting states are
+ * the provider's; money held (authorized, captured) is recorded by Medusa's
+ * completion through `authorizePaymentSession`, so here it only lifts an
+ * earlier failure.
+ */
+function statusAfterProvider(current: string, provider: string | undefined): string | undefined {
+  switch (provider) {
+    case PaymentSessionStatus.ERROR:
+    case PaymentSessionStatus.CANCELED:
+    case PaymentSessionStatus.REQUIRES_MORE:
+    case PaymentSessionStatus.PENDING_AUTHORIZATION:
+      return provider === current ? undefined : provider
+    case PaymentSessionStatus.PENDING:
+    case PaymentSessionStatus.AUTHORIZED:
+    case PaymentSessionStatus.CAPTURED:
+      return current === PaymentSessionStatus.ERROR ? PaymentSessionStatus.PENDING : undefined
+    default:
+      return undefined
+  }
+}
+
+/** The provider's data with its reason for the failure, where a storefront reads it. */
+export function withFailure(data: Record<string, unknown>, failure: PaymentFailure | undefined): Record<string, unknown> {
+  return { ...data, payment_failure: { code: failure?.code ?? null, message: failure?.message ?? null, at: new Date().toISOString() } }
+}
+
+function withoutFailure(data: Record<string, unknown>): Record<string, unknown> {
+  const { payment_failure: _gone, ...rest } = data
+  return rest
 }

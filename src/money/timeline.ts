@@ -4,12 +4,11 @@ import { capturableAmounts, paymentTimelineRows, STALE_PENDING_MS, TimelineRow }
 import { currencyExponent, isKnownCurrency } from "../utils/currency"
 import { PROVIDER_CANNOT_FIND } from "../utils/errors"
 import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
+import { RECONCILIATION_EVERY_MS } from "./reconcile"
 import { UseCase } from "./use-case"
 
 export type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry }
 
-/** How often the reconciliation job (src/jobs/reconcile-payments.ts) runs. */
-const RECONCILIATION_EVERY_MS = 5 * 60 * 1000
 
 /**
  * What happened to each payment's money, from the ledger, for a merchant to
@@ -70,6 +69,7 @@ function causedBy(row: TimelineRow): CausedBy {
   if (row.from_status === "unknown") return { type: "reconciliation" }
   if (row.created_by?.startsWith("user_")) return { type: "admin", user_id: row.created_by }
   if (row.created_by === "provider") return { type: "provider" }
+  if (row.created_by === "reconciliation") return { type: "reconciliation" }
   return { type: "store" }
 }
 

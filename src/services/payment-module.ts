@@ -60,6 +60,8 @@ import { PaymentTimeline, PaymentTimelines } from "../money/timeline"
 import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import type { AuthorizationExpiry, WebhookFacts } from "../types"
+import { HeldPayments, ReturnedPayment, SessionAtProvider } from "../money/held-payments"
+import type { IdleSession } from "../sql/money"
 import { EventRow, ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
 import { PaymentSessions } from "../money/sessions"
@@ -126,6 +128,7 @@ export default class PaymentModuleService
   protected readonly accountHolders_: AccountHolders
   protected readonly sessions_: PaymentSessions
   protected readonly collections_: PaymentCollections
+  protected readonly heldPayments_: HeldPayments
 
   constructor(
     {
@@ -183,6 +186,7 @@ export default class PaymentModuleService
     this.accountHolders_ = new AccountHolders(parts)
     this.sessions_ = new PaymentSessions(parts)
     this.collections_ = new PaymentCollections(parts, paymentCollectionService)
+    this.heldPayments_ = new HeldPayments(parts, this.sessions_, this.authorization_, this.cancellation_, this.movements_)
   }
 
   __joinerConfig(): ModuleJoinerConfig {
@@ -669,6 +673,12 @@ export default class PaymentModuleService
     if (payment && authorization_canceled) {
       await this.cancellation_.recordCanceledAtProvider(payment.id, authorization_canceled.reason, sharedContext)
     }
+    if (sessionId && !payment) {
+      // A session that is no Payment yet follows what the provider says of it: failed, canceled
+      // or expired — and, after a failure, paid or challenged again (src/money/sessions.ts).
+      const ended = answer.action === "failed" || answer.action === "canceled" || !!authorization_canceled
+      await this.sessions_.followProvider(sessionId as string, !ended, sharedContext)
+    }
     return answer
   }
 
@@ -694,6 +704,48 @@ export default class PaymentModuleService
       warnWithinMs,
       sharedContext
     )
+  }
+
+  /**
+   * Not in Medusa's interface: payment sessions due for a check of the money
+   * their provider may hold (not canceled, untouched for `idle_for_ms`, at
+   * most `lookback_ms` old; each every run in its first hour, then hourly).
+   * The plugin asks which of them have no order (src/plugin/held-without-order.ts).
+   */
+  @InjectManager()
+  async listIdlePaymentSessions(
+    filter: { idle_for_ms: number; lookback_ms: number; run_every_ms: number; limit: number },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<IdleSession[]> {
+    return await this.heldPayments_.listIdle_(filter, sharedContext)
+  }
+
+  /**
+   * Not in Medusa's interface: whether the provider holds the customer's
+   * money for a session (asked afresh; a Payment's books answer for it). A
+   * failure or a cancel the provider reports is recorded on the session.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async checkPaymentSessionAtProvider(
+    id: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<SessionAtProvider> {
+    return await this.heldPayments_.check(id, sharedContext)
+  }
+
+  /**
+   * Not in Medusa's interface: gives back the money a provider holds for a
+   * session no order will record — the authorization canceled, or captured
+   * money refunded — with `reason` in the ledger, and cancels the session.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async returnHeldPayment(
+    input: { payment_session_id: string; reason: string },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<ReturnedPayment> {
+    return await this.heldPayments_.returnMoney(input?.payment_session_id, input?.reason, sharedContext)
   }
 
   /**

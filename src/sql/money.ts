@@ -623,3 +623,46 @@ export async function paymentTimelineRows(
     [JSON.stringify([...new Set(payments.map((p) => p.payment_collection_id))]), JSON.stringify(payments.map((p) => p.id))]
   )
 }
+
+export type IdleSession = {
+  id: string
+  payment_collection_id: string
+  provider_id: string
+  status: string
+  payment_id: string | null
+  updated_at: Date
+}
+
+/**
+ * Sessions that may hold a customer's money while nothing follows them up:
+ * not canceled, untouched for `idleMs`, at most `lookbackMs` old, and — so a
+ * store's abandoned carts cost a few provider calls, not one per run each —
+ * due: every run during their first hour past `idleMs`, then in the one run
+ * of each hour that falls in the hour's first `runEveryMs`. Payments that
+ * were canceled, or whose captured money was all refunded, are done.
+ */
+export async function findIdleSessions(
+  idleMs: number,
+  lookbackMs: number,
+  runEveryMs: number,
+  limit: number,
+  sharedContext: Context
+): Promise<IdleSession[]> {
+  return await execute<IdleSession>(
+    sharedContext,
+    `SELECT s.id, s.payment_collection_id, s.provider_id, s.status, p.id AS payment_id, s.updated_at
+       FROM payment_session s
+       LEFT JOIN payment p ON p.payment_session_id = s.id AND p.deleted_at IS NULL
+      WHERE s.deleted_at IS NULL AND s.status <> 'canceled'
+        AND s.updated_at < now() - (:idle * interval '1 millisecond')
+        AND s.updated_at > now() - (:lookback * interval '1 millisecond')
+        AND (s.updated_at > now() - ((:idle + 3600000) * interval '1 millisecond')
+             OR mod((extract(epoch FROM now() - s.updated_at) * 1000)::bigint, 3600000) < :every)
+        AND (p.id IS NULL OR (p.canceled_at IS NULL AND NOT EXISTS (
+              SELECT 1 FROM payment_collection c WHERE c.id = s.payment_collection_id
+                 AND c.refunded_amount > 0 AND c.refunded_amount >= c.captured_amount)))
+      ORDER BY s.updated_at DESC
+      LIMIT :limit`,
+    { idle: idleMs, lookback: lookbackMs, every: runEveryMs, limit }
+  )
+}

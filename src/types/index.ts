@@ -80,6 +80,16 @@ export type CaptureFacts = { authorization_released?: boolean }
  * module records such a cancel as it happened: the payment and its session
  * are canceled, as after `cancelPayment`.
  */
+/**
+ * Why the provider failed an attempt to pay (a decline, a failed 3-D Secure
+ * challenge), as its own code and message. A provider adds it as
+ * `payment_failure` beside a `getPaymentStatus` or `authorizePayment` answer
+ * whose status is `error`; the module keeps it on the session, in
+ * `data.payment_failure` (with `at`), where a storefront reads it.
+ */
+export type PaymentFailure = { code: string | null; message: string | null }
+export type FailureFacts = { payment_failure?: PaymentFailure }
+
 export type WebhookFacts = {
   refunds_at_provider?: RefundAtProvider[]
   authorization_canceled?: { reason: string }

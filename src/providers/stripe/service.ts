@@ -43,6 +43,7 @@ import type {
   AmountSent,
   CaptureFacts,
   DisputeAtProvider,
+  FailureFacts,
   ModuleCapturePaymentInput,
   ModuleRefundPaymentInput,
   RefundAtProvider,
@@ -189,7 +190,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
    * key names the payment method, so retrying with another card after a
    * decline is a new request rather than a replay of the decline.
    */
-  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput & AmountSent> {
+  async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentOutput & AmountSent & FailureFacts> {
     const data = input.data ?? {}
     const id = intentIdOf(data, "authorizePayment")
     let intent = await this.retrieveIntent(id, "authorizePayment")
@@ -208,7 +209,7 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
         this.stripe_.paymentIntents.confirm(id, confirmParams, { idempotencyKey: key })
       )
     }
-    return { status: this.statusOf(intent), data: asData(intent), ...intentAmountSent(intent) }
+    return { status: this.statusOf(intent), data: asData(intent), ...intentAmountSent(intent), ...failureOf(intent) }
   }
 
   /**
@@ -298,10 +299,10 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     return { data: asData(await this.retrieveIntent(id, "retrievePayment")) }
   }
 
-  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
+  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput & FailureFacts> {
     const id = intentIdOf(input.data ?? {}, "getPaymentStatus")
     const intent = await this.retrieveIntent(id, "getPaymentStatus")
-    return { status: this.statusOf(intent), data: asData(intent) }
+    return { status: this.statusOf(intent), data: asData(intent), ...failureOf(intent) }
   }
 
   // ---------------------------------------------------------------- webhooks
@@ -729,6 +730,13 @@ function medusaAmountOf(data: Data): string | undefined {
 }
 
 /** What the intent asks the customer for, in standard units. */
+/** Why the last attempt failed, while the intent waits for another payment method after it. */
+function failureOf(intent: Stripe.PaymentIntent): FailureFacts {
+  const error = intent.last_payment_error
+  if (intent.status !== "requires_payment_method" || !error) return {}
+  return { payment_failure: { code: error.decline_code ?? error.code ?? null, message: error.message ?? null } }
+}
+
 function intentAmountSent(intent: Stripe.PaymentIntent): AmountSent {
   return typeof intent.amount === "number" && typeof intent.currency === "string"
     ? { amount_sent: fromStripeAmount(intent.amount, intent.currency) }
