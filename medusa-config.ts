@@ -114,7 +114,14 @@ export default defineConfig({
   // The plugin half of the package: one money-moving admin request at a time
   // per order, and webhooks checked before Medusa queues them. In a store:
   // `plugins: [{ resolve: "medusa-payment-plus", options: {} }]`.
-  plugins: [{ resolve: path.dirname(pkg("/package.json")), options: {} }],
+  // orphanedPaymentMinutes: how long a session of a cart without an order waits before the
+  // reconciliation job asks its provider, then completes the cart or gives the money back.
+  plugins: [
+    {
+      resolve: path.dirname(pkg("/package.json")),
+      options: process.env.ORPHANED_PAYMENT_MINUTES ? { orphanedPaymentMinutes: Number(process.env.ORPHANED_PAYMENT_MINUTES) } : {},
+    },
+  ],
   modules: [
     {
       key: Modules.PAYMENT,

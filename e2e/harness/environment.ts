@@ -50,6 +50,8 @@ export type EnvironmentOptions = {
    * production mode, with a session cookie a browser on plain http accepts.
    */
   dashboard?: boolean
+  /** The plugin's `orphanedPaymentMinutes` (ORPHANED_PAYMENT_MINUTES); the store's default when unset. */
+  orphanedPaymentMinutes?: number
 }
 
 export type Environment = {
@@ -250,6 +252,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       STORE_CORS: "http://localhost:8000",
       ADMIN_CORS: "http://localhost:5173",
       AUTH_CORS: "http://localhost:5173,http://localhost:8000",
+      ORPHANED_PAYMENT_MINUTES: options.orphanedPaymentMinutes === undefined ? "" : String(options.orphanedPaymentMinutes),
     }
     if (options.dashboard) {
       const built = await lifecycle.ensureDashboardBuilt({ logFile: path.join(logDir(), "dashboard-build.log") })

@@ -50,7 +50,9 @@ import {
 export type Script = {
   initiate?: "throw"
   authorize?: "captured" | "pending_authorization" | "requires_more" | "error" | "throw" | "slow"
-  capture?: "throw" | "slow"
+  capture?: "throw" | "slow" | "not_found"
+  /** what getPaymentStatus answers (default authorized); "error" comes with a payment_failure */
+  status?: "authorized" | "captured" | "error" | "canceled" | "pending"
   refund?: "throw" | "slow"
   cancel?: "throw"
   update?: "throw"
@@ -129,6 +131,9 @@ export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }
   async capturePayment(input: CapturePaymentInput): Promise<CapturePaymentOutput> {
     record("capturePayment", input)
     if (scriptOf(input).capture === "throw") fail("capture")
+    if (scriptOf(input).capture === "not_found") {
+      throw new MedusaError(MedusaError.Types.NOT_FOUND, "No such payment: the scripted provider does not know it")
+    }
     if (scriptOf(input).capture === "slow") await new Promise((r) => setTimeout(r, 50))
     return { data: { ...(input.data ?? {}), last_capture: input.context?.idempotency_key } }
   }
@@ -155,8 +160,12 @@ export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }
     return { data: input.data }
   }
 
-  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput> {
-    return { status: PaymentSessionStatus.AUTHORIZED, data: input.data }
+  async getPaymentStatus(input: GetPaymentStatusInput): Promise<GetPaymentStatusOutput & { payment_failure?: object }> {
+    record("getPaymentStatus", input)
+    const status = (scriptOf(input).status ?? "authorized") as PaymentSessionStatus
+    return status === PaymentSessionStatus.ERROR
+      ? { status, data: input.data, payment_failure: { code: "insufficient_funds", message: "Your card has insufficient funds." } }
+      : { status, data: input.data }
   }
 
   async createAccountHolder(input: CreateAccountHolderInput): Promise<CreateAccountHolderOutput> {
@@ -196,9 +205,9 @@ export class ScriptedProvider extends AbstractPaymentProvider<{ label?: string }
     payload: ProviderWebhookPayload["payload"]
   ): Promise<WebhookActionResult> {
     record("getWebhookActionAndData", payload)
-    const data = payload.data as { session_id?: string; amount?: number }
+    const data = payload.data as { session_id?: string; amount?: number; action?: PaymentActions }
     if (!data?.session_id) return { action: PaymentActions.NOT_SUPPORTED }
-    return { action: PaymentActions.AUTHORIZED, data: { session_id: data.session_id, amount: data.amount ?? 0 } }
+    return { action: data.action ?? PaymentActions.AUTHORIZED, data: { session_id: data.session_id, amount: data.amount ?? 0 } }
   }
 }
 

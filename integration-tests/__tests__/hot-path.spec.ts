@@ -77,7 +77,7 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
 
     // Reconciliation settles it with the same idempotency key.
     expect(await (service as any).reconcilePayments({ payment_id: payment.id })).toEqual({
-      settled: ["capt_lost_settle"], reversed: [], still_unknown: [],
+      settled: ["capt_lost_settle"], reversed: [], still_unknown: [], provider_cannot_find: [],
     })
     const [row] = await query(
       MikroOrmWrapper,

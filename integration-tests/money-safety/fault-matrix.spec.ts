@@ -218,7 +218,7 @@ describe("provider faults at every call site", () => {
       },
       recover: async (ctx) => {
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
-        expect(report).toEqual({ settled: (await movement("capture", ctx)).map((m) => m.id), reversed: [], still_unknown: [] })
+        expect(report).toEqual({ settled: (await movement("capture", ctx)).map((m) => m.id), reversed: [], still_unknown: [], provider_cannot_find: [] })
       },
       agree: async (ctx) => {
         const [settled] = await movement("capture", ctx)
@@ -247,7 +247,7 @@ describe("provider faults at every call site", () => {
       },
       recover: async (ctx) => {
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
-        expect(report).toEqual({ settled: (await movement("refund", ctx)).map((m) => m.id), reversed: [], still_unknown: [] })
+        expect(report).toEqual({ settled: (await movement("refund", ctx)).map((m) => m.id), reversed: [], still_unknown: [], provider_cannot_find: [] })
       },
       agree: async (ctx) => {
         const [settled] = await movement("refund", ctx)
@@ -283,7 +283,7 @@ describe("provider faults at every call site", () => {
       recover: async (ctx) => {
         const [cancel] = await movement("cancel", ctx)
         const report = await service.reconcilePayments({ payment_id: ctx.payment!.id, stale_after_ms: 0 })
-        expect(report).toEqual({ settled: [cancel.id], reversed: [], still_unknown: [] })
+        expect(report).toEqual({ settled: [cancel.id], reversed: [], still_unknown: [], provider_cannot_find: [] })
       },
       agree: async (ctx) => {
         const [row] = await sql(url, `SELECT canceled_at FROM payment WHERE id = $1`, [ctx.payment!.id])
