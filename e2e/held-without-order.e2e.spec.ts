@@ -28,10 +28,14 @@ afterAll(async () => {
   await env?.stop()
 })
 
-/** A cart with a Stripe session whose intent the shopper's browser (Stripe.js) then confirms. */
-async function cartPaidAtStripe(paymentMethod = "pm_card_visa") {
+/**
+ * A cart with a Stripe session whose intent the shopper's browser (Stripe.js)
+ * then confirms; `beforePaying` runs between the two (the stock goes, say).
+ */
+async function cartPaidAtStripe(paymentMethod = "pm_card_visa", beforePaying: () => Promise<unknown> = async () => undefined) {
   const { cart, session } = await checkoutUpToPayment(env.store(), env.seed, "pp_stripe_stripe", {})
   const intentId = session.data.id as string
+  await beforePaying()
   const confirmed = await env.stripe.paymentIntents.confirm(intentId, { payment_method: paymentMethod }).catch((error) => error)
   return { cart, session, intentId, confirmed }
 }
@@ -66,10 +70,9 @@ async function pastGrace(sessionId: string) {
 
 describe("money held without an order", () => {
   it("stock gone before completion: the shopper's completion fails, the authorization is voided after the grace, with the reason, and the store hears of it", async () => {
-    await setStock(0)
     let held!: Awaited<ReturnType<typeof cartPaidAtStripe>>
     try {
-      held = await cartPaidAtStripe()
+      held = await cartPaidAtStripe("pm_card_visa", () => setStock(0))
       expect(held.confirmed.status).toBe("requires_capture")
       // The webhook's completion fails on the stock (continueOnPermanentFailure); so does the shopper's.
       await sleep(MEDUSA_WEBHOOK_DELAY_MS + 2000)

@@ -1,5 +1,5 @@
-import { MedusaContainer } from "@medusajs/framework/types"
-import { Modules } from "@medusajs/framework/utils"
+import { Logger, MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 import type { AuthorizationCheck } from "../money/authorization-expiry"
 import { RECONCILIATION_EVERY_MS, ReconciliationReport } from "../money/reconcile"
 import { HeldWithoutOrderReport, returnMoneyHeldWithoutOrder } from "../plugin/held-without-order"
@@ -20,6 +20,13 @@ export async function reconcilePayments(container: MedusaContainer): Promise<{
 }> {
   const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
   const reconciliation = await payments.reconcilePayments()
+  if (reconciliation.provider_cannot_find.length) {
+    // One line a run (the job's or the route's), whatever the count: these need an operator, not another attempt.
+    container.resolve<Logger>(ContainerRegistrationKeys.LOGGER).warn(
+      `Payment reconciliation: the provider cannot find the payment of ${reconciliation.provider_cannot_find.length} movement(s), which stay unknown ` +
+        `(${reconciliation.provider_cannot_find.map((m) => `${m.id} of ${m.payment_id}`).join(", ")}); check the provider's account, API key and test/live mode.`
+    )
+  }
   const authorizations = await payments.checkAuthorizations()
   return { reconciliation, authorizations, held_without_order: await returnMoneyHeldWithoutOrder(container, RECONCILIATION_EVERY_MS) }
 }
@@ -38,13 +45,6 @@ export default async function reconcilePaymentsJob(container: MedusaContainer): 
   if (total > 0) {
     logger.info(
       `Payment reconciliation: ${run.settled.length} settled, ${run.reversed.length} reversed, ${run.still_unknown.length} still unknown.`
-    )
-  }
-  if (run.provider_cannot_find.length) {
-    // One line a run, whatever the count: these need an operator, not another attempt.
-    logger.warn(
-      `Payment reconciliation: the provider cannot find the payment of ${run.provider_cannot_find.length} movement(s), which stay unknown ` +
-        `(${run.provider_cannot_find.map((m) => `${m.id} of ${m.payment_id}`).join(", ")}); check the provider's account, API key and test/live mode.`
     )
   }
   for (const { payment_id, provider_id, expires_at } of authorizations.expiring) {

@@ -7,8 +7,8 @@ import type { OpenMovement } from "../../types/payment-timeline"
 /**
  * A capture, refund or cancel asked while an earlier movement of the same
  * payment is still waiting for its provider's answer (a server died in the
- * middle of a capture, say) is answered CONFLICT, naming what is open, its
- * amount and since when. Medusa's module — and this one, for workflows such
+ * middle of a capture, say) is answered 409 `conflict`, naming what is open,
+ * its amount and since when (and `open_movement` with its figures). Medusa's module — and this one, for workflows such
  * as the payment webhook's — treats a capture of money already being
  * captured as done: the admin got 200 with no capture and was told nothing.
  *
@@ -22,8 +22,10 @@ export function refuseWhileMovementOpen(paymentIdsOf: (scope: MedusaContainer, i
     try {
       const paymentIds = await paymentIdsOf(req.scope, req.params.id)
       const open = await inFlightMovements(req.scope, paymentIds)
-      if (open.length) throw conflictFor(open[0])
-      next()
+      if (!open.length) return next()
+      // Answered here in Medusa's error shape: its error handler replaces every CONFLICT's
+      // message with a generic one about idempotency keys, and this one must name what is open.
+      res.status(409).json({ type: MedusaError.Types.CONFLICT, message: conflictMessage(open[0]), open_movement: open[0] })
     } catch (error) {
       next(error)
     }
@@ -43,15 +45,12 @@ async function inFlightMovements(scope: MedusaContainer, paymentIds: string[]): 
   )
 }
 
-function conflictFor(open: OpenMovement & { payment_id: string }): MedusaError {
+function conflictMessage(open: OpenMovement & { payment_id: string }): string {
   const what = open.subject === "cancellation" ? "A cancel" : `A ${open.subject} of ${open.amount} ${open.currency_code?.toUpperCase() ?? ""}`.trimEnd()
-  const error = new MedusaError(
-    MedusaError.Types.CONFLICT,
+  return (
     `${what} (${open.id}) of payment ${open.payment_id} has been waiting for the provider's answer since ${open.since}. ` +
-      `Try again once it is settled; without an answer, reconciliation settles it after ${open.presumed_lost_at}.`
+    `Try again once it is settled; without an answer, reconciliation settles it after ${open.presumed_lost_at}.`
   )
-  ;(error as MedusaError & { details?: unknown }).details = { open_movement: open }
-  return error
 }
 
 /** The payment of `/admin/payments/:id/…`. */
