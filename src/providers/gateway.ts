@@ -1,5 +1,6 @@
 import { PaymentSessionStatus } from "@medusajs/framework/utils"
 import type PaymentProviderService from "../services/payment-provider"
+import type { PaymentRecordAtProvider, PaymentRecordReader } from "../types"
 import { invalidData, PaymentOutcomeUnknownError } from "../utils/errors"
 
 /**
@@ -214,6 +215,13 @@ export class ProviderGateway {
 
   verifyWebhook(providerId: string, payload: Parameters<ProviderService["verifyWebhook"]>[1]) {
     return this.bounded(providerId, "verifyWebhook", this.providers.verifyWebhook(providerId, payload))
+  }
+
+  /** The provider's own record of a payment's money (the optional `getPaymentRecord`); undefined when it has none. */
+  async paymentRecord(providerId: string, data: Record<string, unknown>): Promise<PaymentRecordAtProvider | undefined> {
+    const provider = this.providers.retrieveProvider(providerId) as PaymentRecordReader
+    if (typeof provider?.getPaymentRecord !== "function") return undefined
+    return await this.bounded(providerId, "getPaymentRecord", provider.getPaymentRecord({ data }))
   }
 
   private async bounded<T>(providerId: string, operation: string, call: Promise<T>): Promise<T> {

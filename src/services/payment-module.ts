@@ -61,6 +61,7 @@ import { ProviderRefunds } from "../money/provider-refunds"
 import { Reconciliation, ReconciliationReport } from "../money/reconcile"
 import type { AuthorizationExpiry, WebhookFacts } from "../types"
 import { HeldPayments, ReturnedPayment, SessionAtProvider } from "../money/held-payments"
+import { ProviderAudit, ProviderAuditRow } from "../money/provider-audit"
 import type { IdleSession } from "../sql/money"
 import { EventRow, ModuleParts } from "../money/use-case"
 import { AccountHolders } from "./account-holders"
@@ -129,6 +130,7 @@ export default class PaymentModuleService
   protected readonly sessions_: PaymentSessions
   protected readonly collections_: PaymentCollections
   protected readonly heldPayments_: HeldPayments
+  protected readonly providerAudit_: ProviderAudit
 
   constructor(
     {
@@ -186,6 +188,7 @@ export default class PaymentModuleService
     this.accountHolders_ = new AccountHolders(parts)
     this.sessions_ = new PaymentSessions(parts)
     this.collections_ = new PaymentCollections(parts, paymentCollectionService)
+    this.providerAudit_ = new ProviderAudit(parts)
     this.heldPayments_ = new HeldPayments(parts, this.sessions_, this.authorization_, this.cancellation_, this.movements_)
   }
 
@@ -746,6 +749,20 @@ export default class PaymentModuleService
     @MedusaContext() sharedContext: Context = {}
   ): Promise<ReturnedPayment> {
     return await this.heldPayments_.returnMoney(input?.payment_session_id, input?.reason, sharedContext)
+  }
+
+  /**
+   * Not in Medusa's interface: each payment session created in the period,
+   * its payment's settled books, and the provider's own record of the money
+   * (src/money/provider-audit.ts). Read-only; the plugin's audit compares
+   * them and the orders (src/plugin/audit.ts).
+   */
+  @InjectManager()
+  async listProviderRecords(
+    filter: { from: Date; to: Date },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<{ rows: ProviderAuditRow[]; truncated: boolean }> {
+    return await this.providerAudit_.run(filter, sharedContext)
   }
 
   /**

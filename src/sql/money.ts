@@ -666,3 +666,48 @@ export async function findIdleSessions(
     { idle: idleMs, lookback: lookbackMs, every: runEveryMs, limit }
   )
 }
+
+export type AuditedSession = {
+  payment_collection_id: string
+  payment_session_id: string
+  session_status: string
+  provider_id: string
+  currency_code: string
+  data: Record<string, unknown> | null
+  payment_id: string | null
+  payment_data: Record<string, unknown> | null
+  authorized: string | null
+  captured: string
+  refunded: string
+  canceled: boolean
+  open_movements: number
+  settled: { kind: "capture" | "refund"; id: string; amount: string }[]
+}
+
+/**
+ * Every payment session created in the period, with its payment's settled
+ * books (captures and refunds that succeeded) and how many of its movements
+ * are still open — what the audit holds against the provider's records.
+ */
+export async function auditedSessions(from: Date, to: Date, limit: number, sharedContext: Context): Promise<AuditedSession[]> {
+  return await execute<AuditedSession>(
+    sharedContext,
+    `SELECT s.payment_collection_id, s.id AS payment_session_id, s.status AS session_status, s.provider_id, s.currency_code,
+            s.data, p.id AS payment_id, p.data AS payment_data, p.raw_amount->>'value' AS authorized,
+            coalesce(sum(m.amount) FILTER (WHERE m.kind = 'capture' AND m.status = 'succeeded'), 0)::text AS captured,
+            coalesce(sum(m.amount) FILTER (WHERE m.kind = 'refund' AND m.status = 'succeeded'), 0)::text AS refunded,
+            p.canceled_at IS NOT NULL AS canceled,
+            count(m.id) FILTER (WHERE m.status IN ('pending', 'unknown'))::int AS open_movements,
+            coalesce(jsonb_agg(jsonb_build_object('kind', m.kind, 'id', m.id, 'amount', m.amount::text) ORDER BY m.created_at)
+                       FILTER (WHERE m.kind IN ('capture', 'refund') AND m.status = 'succeeded'), '[]'::jsonb) AS settled
+       FROM payment_session s
+       LEFT JOIN payment p ON p.payment_session_id = s.id AND p.deleted_at IS NULL
+       LEFT JOIN payment_movement m ON m.payment_id = p.id AND m.deleted_at IS NULL
+      WHERE s.created_at >= :from AND s.created_at < :to
+        AND (s.deleted_at IS NULL OR p.id IS NOT NULL)
+      GROUP BY s.id, p.id
+      ORDER BY s.created_at
+      LIMIT :limit`,
+    { from, to, limit }
+  )
+}

@@ -138,3 +138,28 @@ export type ModuleCapturePaymentInput = CapturePaymentInput & {
 export type ModuleRefundPaymentInput = RefundPaymentInput & {
   currency_code?: string
 }
+
+/**
+ * What the provider's own records say of a payment's money, in standard
+ * units as exact decimal strings — read-only, for the audit that compares
+ * them with the module's books and the store's orders
+ * (`npx medusa-payment-plus audit`). An optional provider method:
+ * `getPaymentRecord({ data })`, given the session's or payment's data.
+ */
+export type PaymentRecordAtProvider = {
+  /** the provider's own status word (Stripe: the intent's status) */
+  status: string
+  currency_code: string
+  /** money the provider took from the customer (captured) */
+  amount_received: string
+  /** of that, what went back to the customer by refunds (an authorization released is not a refund) */
+  amount_refunded: string
+  /** of that, what the customer took back through disputes lost */
+  amount_lost_to_disputes: string
+  /** an authorization the provider still holds and could capture */
+  amount_capturable: string
+}
+
+export type PaymentRecordReader = {
+  getPaymentRecord?(input: { data: Record<string, unknown> }): Promise<PaymentRecordAtProvider>
+}

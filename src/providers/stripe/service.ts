@@ -46,6 +46,7 @@ import type {
   FailureFacts,
   ModuleCapturePaymentInput,
   ModuleRefundPaymentInput,
+  PaymentRecordAtProvider,
   RefundAtProvider,
   WebhookFacts,
 } from "../../types"
@@ -303,6 +304,39 @@ export class StripeProviderService extends AbstractPaymentProvider<StripeProvide
     const id = intentIdOf(input.data ?? {}, "getPaymentStatus")
     const intent = await this.retrieveIntent(id, "getPaymentStatus")
     return { status: this.statusOf(intent), data: asData(intent), ...failureOf(intent) }
+  }
+
+  /**
+   * The intent's money as Stripe's records hold it, for the audit. Stripe
+   * counts a released authorization (the rest after a partial capture, a
+   * canceled or expired hold) in the charge's `amount_refunded`; that money
+   * never left the customer, so it is taken out again here.
+   */
+  async getPaymentRecord(input: { data: Record<string, unknown> }): Promise<PaymentRecordAtProvider> {
+    const id = intentIdOf(input.data ?? {}, "getPaymentRecord")
+    const intent = await this.call("getPaymentRecord", undefined, () =>
+      this.stripe_.paymentIntents.retrieve(id, { expand: ["latest_charge"] })
+    )
+    const charge = typeof intent.latest_charge === "object" ? intent.latest_charge : null
+    const final = intent.status !== "requires_capture"
+    const released = charge?.captured && final ? charge.amount - charge.amount_captured : 0
+    const refunded = charge?.captured ? Math.max(0, charge.amount_refunded - released) : 0
+    let lost = 0
+    if (charge?.disputed) {
+      const disputes = await this.call("getPaymentRecord", undefined, () =>
+        this.stripe_.disputes.list({ payment_intent: intent.id, limit: 100 })
+      )
+      lost = disputes.data.filter((d) => d.status === "lost").reduce((sum, d) => sum + d.amount, 0)
+    }
+    const money = (minor: number) => fromStripeAmount(minor, intent.currency)
+    return {
+      status: intent.status,
+      currency_code: intent.currency,
+      amount_received: money(intent.amount_received),
+      amount_refunded: money(refunded),
+      amount_lost_to_disputes: money(lost),
+      amount_capturable: money(intent.amount_capturable),
+    }
   }
 
   // ---------------------------------------------------------------- webhooks

@@ -1,0 +1,245 @@
+import type { IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
+import type { ProviderAuditRow } from "../money/provider-audit"
+import type PaymentModuleService from "../services/payment-module"
+import { currencyExponent, isKnownCurrency } from "../utils/currency"
+
+export type DisagreementKind =
+  | "held_without_order"
+  | "provider_money_not_in_books"
+  | "books_money_not_at_provider"
+  | "authorization_held_after_cancel"
+  | "books_without_order_transaction"
+  | "order_paid_provider_never_received"
+  | "movement_not_settled"
+  | "provider_unreachable"
+
+export type Disagreement = {
+  kind: DisagreementKind
+  payment_session_id: string
+  payment_id: string | null
+  cart_id: string | null
+  order_id: string | null
+  provider_id: string
+  currency_code: string
+  /** what each side says, in the currency's units */
+  provider: string | null
+  books: string | null
+  order: string | null
+  detail: string
+  what_to_do: string
+}
+
+export type AuditReport = {
+  from: string
+  to: string
+  /** payment sessions looked at */
+  sessions: number
+  /** more sessions than one audit reads: narrow the period */
+  truncated: boolean
+  disagreements: Disagreement[]
+}
+
+type OrderSide = { orderId: string | null; cartId: string | null; transactions: { reference: string; reference_id: string; amount: string }[] }
+
+/**
+ * The three-way audit: for the payment sessions of a period, what the
+ * provider's records hold (each intent's received, refunded and capturable
+ * amounts), what the module's books say, and what the orders record
+ * (their transactions), with every disagreement and what to do about it.
+ * Read-only everywhere. `npx medusa-payment-plus audit` and
+ * `GET /admin/payment-plus/audit` run it.
+ */
+export async function auditPayments(container: MedusaContainer, period: { from: Date; to: Date }): Promise<AuditReport> {
+  const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
+  const { rows, truncated } = await payments.listProviderRecords(period)
+  const orders = await orderSides(container, rows)
+  const disagreements: Disagreement[] = []
+  for (const row of rows) {
+    const side = orders.get(row.payment_collection_id) ?? { orderId: null, cartId: null, transactions: [] }
+    disagreements.push(...compare(row, side))
+  }
+  for (const [collectionId, side] of orders) {
+    disagreements.push(...orderPaidBeyondProvider(collectionId, side, rows))
+  }
+  return { from: period.from.toISOString(), to: period.to.toISOString(), sessions: rows.length, truncated, disagreements }
+}
+
+function compare(row: ProviderAuditRow, side: OrderSide): Disagreement[] {
+  const found: Disagreement[] = []
+  const money = (value: string | null | undefined) => (value == null ? null : inCurrency(value, row.currency_code))
+  const base = {
+    payment_session_id: row.payment_session_id,
+    payment_id: row.payment?.id ?? null,
+    cart_id: side.cartId,
+    order_id: side.orderId,
+    provider_id: row.provider_id,
+    currency_code: row.currency_code,
+  }
+  const say = (kind: DisagreementKind, figures: { provider?: string | null; books?: string | null; order?: string | null }, detail: string, what_to_do: string) =>
+    found.push({ ...base, kind, provider: figures.provider ?? null, books: figures.books ?? null, order: figures.order ?? null, detail, what_to_do })
+
+  if (row.provider_error) {
+    say("provider_unreachable", {}, `The provider could not be asked: ${row.provider_error}`, "Run the audit again; if it persists, check the provider's account, API key and mode.")
+    return found
+  }
+  if (row.payment && row.payment.open_movements > 0) {
+    say("movement_not_settled", {}, `${row.payment.open_movements} capture, refund or cancel of this payment still waits for its outcome.`, "Run reconciliation (POST /admin/payment-plus/reconcile); a movement the provider cannot find needs an operator.")
+  }
+  const record = row.provider
+  const held = record ? MathBN.add(MathBN.sub(MathBN.sub(record.amount_received, record.amount_refunded), record.amount_lost_to_disputes), record.amount_capturable) : MathBN.convert(0)
+  if (!side.orderId && record && MathBN.gt(held, 0)) {
+    say(
+      "held_without_order",
+      { provider: money(held.toFixed()) },
+      `The provider holds ${money(held.toFixed())} ${row.currency_code.toUpperCase()} for a ${side.cartId ? `cart (${side.cartId})` : "payment collection"} that has no order.`,
+      "Reconciliation completes the cart, or gives the money back, once the session is older than orphanedPaymentMinutes (POST /admin/payment-plus/reconcile runs it now)."
+    )
+  }
+  if (side.orderId) {
+    for (const missing of settledWithoutTransaction(row, side)) {
+      say(
+        "books_without_order_transaction",
+        { books: money(missing.amount), order: null },
+        `The ${missing.kind} ${missing.id} is in the books, but order ${side.orderId} has no transaction for it.`,
+        "Record it on the order (the plugin's subscriber does for money settled outside a workflow; check that the plugin is registered)."
+      )
+    }
+  }
+  if (!record || !row.payment) return found
+
+  const captured = MathBN.convert(row.payment.captured)
+  const received = MathBN.convert(record.amount_received)
+  if (!sameMoney(received, captured, row.currency_code)) {
+    const providerMore = MathBN.gt(received, captured)
+    say(
+      providerMore ? "provider_money_not_in_books" : "books_money_not_at_provider",
+      { provider: money(record.amount_received), books: money(row.payment.captured) },
+      `Captured: the provider received ${money(record.amount_received)}, the books say ${money(row.payment.captured)}.`,
+      providerMore
+        ? "Run reconciliation; if the difference stays, record the capture the provider made (its webhook may have been lost)."
+        : "The books record money the provider never received: check the provider's dashboard and correct the books by hand."
+    )
+  }
+  const returned = MathBN.add(record.amount_refunded, record.amount_lost_to_disputes)
+  if (!sameMoney(returned, MathBN.convert(row.payment.refunded), row.currency_code)) {
+    const providerMore = MathBN.gt(returned, row.payment.refunded)
+    say(
+      providerMore ? "provider_money_not_in_books" : "books_money_not_at_provider",
+      { provider: money(returned.toFixed()), books: money(row.payment.refunded) },
+      `Refunded (disputes lost included): the provider says ${money(returned.toFixed())}, the books ${money(row.payment.refunded)}.`,
+      providerMore
+        ? "A refund or lost dispute at the provider did not reach the books: check its webhook deliveries (the module records them once they arrive)."
+        : "The books record a refund the provider never made: check the provider's dashboard."
+    )
+  }
+  if (row.payment.canceled && MathBN.gt(record.amount_capturable, 0)) {
+    say(
+      "authorization_held_after_cancel",
+      { provider: money(record.amount_capturable) },
+      `The payment is canceled, yet the provider still holds an authorization of ${money(record.amount_capturable)}.`,
+      "Cancel the authorization at the provider (its dashboard), or run reconciliation if a cancel is still open."
+    )
+  }
+  return found
+}
+
+/** An order whose capture transactions exceed what the providers received for its payments. */
+function orderPaidBeyondProvider(collectionId: string, side: OrderSide, rows: ProviderAuditRow[]): Disagreement[] {
+  if (!side.orderId) return []
+  const own = rows.filter((r) => r.payment_collection_id === collectionId && r.payment)
+  // Only where every payment's provider keeps a record: the manual provider's money is the merchant's word.
+  if (!own.length || own.some((r) => !r.provider)) return []
+  const currency = own[0].currency_code
+  const paid = side.transactions.filter((t) => t.reference === "capture").reduce((sum, t) => MathBN.add(sum, t.amount), MathBN.convert(0))
+  const received = own.reduce((sum, r) => MathBN.add(sum, r.provider!.amount_received), MathBN.convert(0))
+  if (!MathBN.gt(roundTo(paid, currency), roundTo(received, currency))) return []
+  return [
+    {
+      kind: "order_paid_provider_never_received",
+      payment_session_id: own[0].payment_session_id,
+      payment_id: own[0].payment!.id,
+      cart_id: side.cartId,
+      order_id: side.orderId,
+      provider_id: own[0].provider_id,
+      currency_code: currency,
+      provider: inCurrency(received.toFixed(), currency),
+      books: null,
+      order: inCurrency(paid.toFixed(), currency),
+      detail: `Order ${side.orderId} records ${inCurrency(paid.toFixed(), currency)} paid; its providers received ${inCurrency(received.toFixed(), currency)}.`,
+      what_to_do: "Do not ship on it: check the provider's dashboard, and correct the order's transactions.",
+    },
+  ]
+}
+
+function settledWithoutTransaction(row: ProviderAuditRow, side: OrderSide): { kind: string; id: string; amount: string }[] {
+  const recorded = new Set(side.transactions.map((t) => `${t.reference}:${t.reference_id}`))
+  return (row.payment?.settled ?? []).filter((m) => !recorded.has(`${m.kind}:${m.id}`))
+}
+
+/** Carts, orders and order transactions of the audited collections. */
+async function orderSides(container: MedusaContainer, rows: ProviderAuditRow[]): Promise<Map<string, OrderSide>> {
+  const sides = new Map<string, OrderSide>()
+  const collectionIds = [...new Set(rows.map((r) => r.payment_collection_id))]
+  if (!collectionIds.length) return sides
+  const query = container.resolve(ContainerRegistrationKeys.QUERY)
+  const graph = async (entity: string, fields: string[], filters: object) => ((await query.graph({ entity, fields, filters } as any)).data as any[])
+  const carts = container.hasRegistration(Modules.CART)
+    ? await graph("cart_payment_collection", ["cart_id", "payment_collection_id"], { payment_collection_id: collectionIds })
+    : []
+  const orders = container.hasRegistration(Modules.ORDER)
+    ? await graph("order_payment_collection", ["order_id", "payment_collection_id"], { payment_collection_id: collectionIds })
+    : []
+  const orderIds = [...new Set(orders.map((o) => o.order_id as string))]
+  const transactions: any[] = orderIds.length
+    ? await container
+        .resolve<IOrderModuleService>(Modules.ORDER)
+        .listOrderTransactions({ order_id: orderIds } as any, { select: ["order_id", "reference", "reference_id", "amount"] })
+    : []
+  for (const collectionId of collectionIds) {
+    const orderId = orders.find((o) => o.payment_collection_id === collectionId)?.order_id ?? null
+    sides.set(collectionId, {
+      orderId,
+      cartId: carts.find((c) => c.payment_collection_id === collectionId)?.cart_id ?? null,
+      transactions: transactions
+        .filter((t) => t.order_id === orderId)
+        .map((t) => ({ reference: t.reference, reference_id: t.reference_id, amount: MathBN.convert(t.amount).toFixed() })),
+    })
+  }
+  return sides
+}
+
+function roundTo(value: ReturnType<typeof MathBN.convert>, currency: string) {
+  const exponent = isKnownCurrency(currency) ? currencyExponent(currency) : 20
+  return MathBN.convert(value.toFixed(exponent))
+}
+
+/** Equal once both are at the currency's precision (Medusa's unrounded totals against the cents that moved). */
+function sameMoney(a: ReturnType<typeof MathBN.convert>, b: ReturnType<typeof MathBN.convert>, currency: string): boolean {
+  return MathBN.eq(roundTo(a, currency), roundTo(b, currency))
+}
+
+function inCurrency(value: string, currency: string): string {
+  const exponent = isKnownCurrency(currency) ? currencyExponent(currency) : undefined
+  return exponent === undefined ? MathBN.convert(value).toFixed() : MathBN.convert(value).toFixed(exponent)
+}
+
+/** The period an audit covers when none is given: the last 30 days. */
+export const DEFAULT_AUDIT_DAYS = 30
+
+/** `from` and `to` as a caller gives them (ISO dates, either may be missing). */
+export function auditPeriod(from: unknown, to: unknown): { from: Date; to: Date } {
+  const end = to === undefined || to === "" ? new Date() : new Date(String(to))
+  const start = from === undefined || from === "" ? new Date(end.getTime() - DEFAULT_AUDIT_DAYS * 86_400_000) : new Date(String(from))
+  return { from: start, to: end }
+}
+
+/** The report as lines a person reads in a terminal or a cron mail. */
+export function formatAudit(report: AuditReport): string {
+  const head = `Payment audit ${report.from} → ${report.to}: ${report.sessions} payment sessions, ${report.disagreements.length} disagreement(s)${report.truncated ? " (truncated: narrow the period)" : ""}.`
+  const lines = report.disagreements.map(
+    (d) =>
+      `- ${d.kind}: ${d.detail} [session ${d.payment_session_id}${d.payment_id ? `, payment ${d.payment_id}` : ""}${d.order_id ? `, order ${d.order_id}` : d.cart_id ? `, cart ${d.cart_id}` : ""}]\n  → ${d.what_to_do}`
+  )
+  return [head, ...lines].join("\n")
+}
