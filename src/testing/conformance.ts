@@ -6,6 +6,7 @@ import type {
 } from "@medusajs/framework/types"
 import { MathBN } from "@medusajs/framework/utils"
 import { currencyExponent, normalizeCurrencyCode } from "../utils/currency"
+import type { PaymentRecordAtProvider, PaymentRecordReader } from "../types"
 
 type Data = Record<string, unknown>
 type WebhookPayload = ProviderWebhookPayload["payload"]
@@ -485,6 +486,28 @@ export function runProviderConformanceSuite<P extends IPaymentProvider>(
         }
       })
 
+      // Optional; the audit (npx medusa-payment-plus audit) holds it against the module's books and the orders.
+      it("getPaymentRecord, when the provider has one, says exactly what was received, refunded and is still capturable", async () => {
+        const recordReader = provider as unknown as PaymentRecordReader
+        if (recordReader.getPaymentRecord === undefined) return
+        assert.equal(typeof recordReader.getPaymentRecord, "function", "getPaymentRecord must be a method")
+        const { data: authorized } = await authorizedPayment()
+        const held = await recordReader.getPaymentRecord!({ data: authorized })
+        assertPaymentRecord(held, currency)
+        const capturedNow = MathBN.convert(held.amount_received)
+        assert.ok(
+          MathBN.eq(MathBN.add(capturedNow, held.amount_capturable), amounts.total),
+          `an authorized payment's record must hold the whole amount, received or capturable (got ${held.amount_received} received, ${held.amount_capturable} capturable)`
+        )
+        const { data: captured } = await capturedPayment()
+        const refunded = await provider.refundPayment({ data: captured, amount: amounts.refund, context: { idempotency_key: uniqueId("ref") } })
+        const record = await recordReader.getPaymentRecord!({ data: refunded.data ?? captured })
+        assertPaymentRecord(record, currency)
+        assertSameAmount(record.amount_received, amounts.total, "getPaymentRecord's amount_received after a full capture")
+        assertSameAmount(record.amount_refunded, amounts.refund, "getPaymentRecord's amount_refunded after a refund")
+        assertSameAmount(record.amount_capturable, "0", "getPaymentRecord's amount_capturable after a full capture")
+      })
+
       if (capabilities.cancelAfterAuthorization) {
         it("cancelPayment of an authorized payment returns data and the payment reads canceled", async () => {
           const { data } = await authorizedPayment()
@@ -758,6 +781,15 @@ function assertSerializableData(data: unknown, method: string): void {
     assert.ok(!lossy, `${method} data holds ${String(value)} (${typeof value}), which JSON cannot store`)
     return value
   })
+}
+
+function assertPaymentRecord(record: PaymentRecordAtProvider, currency: string): void {
+  assert.ok(record && typeof record.status === "string", "getPaymentRecord must answer an object with a status")
+  assert.equal(String(record.currency_code).toLowerCase(), currency.toLowerCase(), "getPaymentRecord's currency_code")
+  for (const field of ["amount_received", "amount_refunded", "amount_lost_to_disputes", "amount_capturable"] as const) {
+    assert.ok(typeof record[field] === "string" && /^\d+(\.\d+)?$/.test(record[field]), `getPaymentRecord's ${field} must be a decimal string in standard units, got ${JSON.stringify(record[field])}`)
+    assertExactAmount(record[field], currency, `getPaymentRecord's ${field}`)
+  }
 }
 
 function assertSameAmount(actual: unknown, expected: string, what: string): void {
