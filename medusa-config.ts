@@ -127,6 +127,8 @@ export default defineConfig({
       key: Modules.PAYMENT,
       resolve: pkg(),
       options: {
+        // How long a provider call may take before its outcome counts as unknown (default 120 s).
+        ...(process.env.PROVIDER_TIMEOUT_MS ? { provider_timeout_ms: Number(process.env.PROVIDER_TIMEOUT_MS) } : {}),
         // pp_system_default (the manual provider) is always registered.
         providers: [
           {

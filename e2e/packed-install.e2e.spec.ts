@@ -274,6 +274,9 @@ beforeAll(async () => {
     local,
     databaseUrl,
     serverLogs: () => fs.readFileSync(logFile("server"), "utf8"),
+    restartServer: async () => {
+      throw new Error("the packed store's server is not restarted by these tests")
+    },
     stop: async () => {},
   }
   say(`store ready in ${seconds(started)} (logs: ${logDir}/${NAME}-*.log, store: ${app})`)

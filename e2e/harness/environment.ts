@@ -21,6 +21,7 @@ export type MedusaServer = {
   logFile: string
   stop(): Promise<unknown>
   exited: Promise<{ code: number | null; signal: string | null }>
+  child: { pid?: number; kill(signal: NodeJS.Signals): boolean }
 }
 
 export type EnvironmentOptions = {
@@ -52,6 +53,10 @@ export type EnvironmentOptions = {
   dashboard?: boolean
   /** The plugin's `orphanedPaymentMinutes` (ORPHANED_PAYMENT_MINUTES); the store's default when unset. */
   orphanedPaymentMinutes?: number
+  /** The module's `provider_timeout_ms` (PROVIDER_TIMEOUT_MS); the module's default when unset. */
+  providerTimeoutMs?: number
+  /** Another Redis than REDIS_URL's (one the test may restart). */
+  redisUrl?: string
 }
 
 export type Environment = {
@@ -69,6 +74,8 @@ export type Environment = {
   databaseUrl: string
   /** Every line the servers logged so far. */
   serverLogs(): string
+  /** Kills server `i` (SIGKILL: no shutdown of any kind) and starts it again on its port, with its log appended. */
+  restartServer(i: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -222,7 +229,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     })
     cleanups.push(() => local.close())
 
-    const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379"
+    const redisUrl = options.redisUrl || process.env.REDIS_URL || "redis://127.0.0.1:6379"
     const namespace = `e2e-${options.name}-${process.pid}`
     if (options.redis) {
       await flushRedisNamespace(redisUrl, namespace).catch((error) => {
@@ -253,6 +260,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       ADMIN_CORS: "http://localhost:5173",
       AUTH_CORS: "http://localhost:5173,http://localhost:8000",
       ORPHANED_PAYMENT_MINUTES: options.orphanedPaymentMinutes === undefined ? "" : String(options.orphanedPaymentMinutes),
+      PROVIDER_TIMEOUT_MS: options.providerTimeoutMs === undefined ? "" : String(options.providerTimeoutMs),
     }
     if (options.dashboard) {
       const built = await lifecycle.ensureDashboardBuilt({ logFile: path.join(logDir(), "dashboard-build.log") })
@@ -271,18 +279,26 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     if (options.app) env.STRIPE_API_KEY = STRIPE_KEY
 
     const dir = logDir()
+    const servers: MedusaServer[] = []
     const booted = await Promise.allSettled(
       ports.map(async (port, i) => {
         const logFile = path.join(dir, `${options.name}-server${i + 1}.log`)
         fs.writeFileSync(logFile, "")
         const server: MedusaServer = await lifecycle.startMedusaServer({ port, env, logFile, cwd })
-        cleanups.push(() => server.stop())
+        cleanups.push(() => (servers[i] ?? server).stop())
         return server
       })
     )
     const failed = booted.find((b): b is PromiseRejectedResult => b.status === "rejected")
     if (failed) throw failed.reason
-    const servers = booted.map((b) => (b as PromiseFulfilledResult<MedusaServer>).value)
+    servers.push(...booted.map((b) => (b as PromiseFulfilledResult<MedusaServer>).value))
+    const restartServer = async (i: number) => {
+      const old = servers[i]
+      old.child.kill("SIGKILL")
+      await old.exited
+      fs.appendFileSync(old.logFile, `\n[e2e] server ${i + 1} killed (SIGKILL) and restarted\n`)
+      servers[i] = await lifecycle.startMedusaServer({ port: old.port, env, logFile: old.logFile, cwd })
+    }
     const stores = servers.map((s) => storeClient(s.url, seed.publishable_key))
     const admins = await Promise.all(servers.map((s) => adminClient(s.url, seed.admin_email, seed.admin_password)))
 
@@ -304,6 +320,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       local,
       databaseUrl,
       serverLogs: () => servers.map((s) => fs.readFileSync(s.logFile, "utf8")).join("\n"),
+      restartServer,
       stop: stopAll,
     }
   } catch (error) {
