@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import path from "node:path"
 import { MEDUSA_WEBHOOK_DELAY_MS, sleep, startEnvironment, WEBHOOK_SECRET, type Environment } from "./harness/environment"
 import { placeOrder } from "./harness/orders"
@@ -28,12 +28,14 @@ async function audit() {
   return await env.admin().get(`/admin/payment-plus/audit?from=${encodeURIComponent(since)}`)
 }
 
-/** `npx medusa-payment-plus audit` in the store's folder (this repository is one), against the suite's store. */
-function auditCommand(...args: string[]) {
-  const run = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", "index.js"), "audit", "--from", since, ...args], {
+/**
+ * `npx medusa-payment-plus audit` in the store's folder (this repository is
+ * one), against the suite's store. Asynchronous: the local Stripe it asks
+ * runs in this process.
+ */
+function auditCommand(...args: string[]): Promise<{ status: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "dist", "cli", "index.js"), "audit", "--from", since, ...args], {
     cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
     env: {
       ...process.env,
       DATABASE_URL: env.databaseUrl,
@@ -45,7 +47,10 @@ function auditCommand(...args: string[]) {
       MEDUSA_ADMIN: "false",
     },
   })
-  return { status: run.status, output: `${run.stdout}${run.stderr}` }
+  let output = ""
+  child.stdout.on("data", (chunk) => (output += chunk))
+  child.stderr.on("data", (chunk) => (output += chunk))
+  return new Promise((resolve) => child.once("exit", (status) => resolve({ status, output })))
 }
 
 describe("the three-way audit", () => {
@@ -63,7 +68,7 @@ describe("the three-way audit", () => {
 
     const report = await audit()
     expect(report).toMatchObject({ sessions: 4, truncated: false, disagreements: [] })
-    const command = auditCommand()
+    const command = await auditCommand()
     expect(command.output).toMatch(/Payment audit .*: 4 payment sessions, 0 disagreement\(s\)\./)
     expect(command.status).toBe(0)
   })
@@ -101,7 +106,7 @@ describe("the three-way audit", () => {
       ])
     )
     expect(disagreements).toHaveLength(3)
-    const command = auditCommand("--json")
+    const command = await auditCommand("--json")
     expect(command.status).toBe(2)
     expect(command.output).toContain(`"kind": "held_without_order"`)
   })

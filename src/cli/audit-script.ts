@@ -4,8 +4,8 @@ import { auditPayments, auditPeriod, formatAudit } from "../plugin/audit"
 /**
  * Run by `medusa exec` inside the store (`npx medusa-payment-plus audit`
  * starts it): prints the audit, and ends the process with 2 when anything
- * disagrees, so cron or CI notices. Arguments: --from, --to (ISO dates),
- * --json.
+ * disagrees, so cron or CI notices. Arguments: from=<ISO date>, to=<ISO
+ * date>, json.
  */
 export default async function audit({ container, args }: { container: MedusaContainer; args: string[] }): Promise<void> {
   const flags = parseFlags(args)
@@ -18,12 +18,13 @@ export default async function audit({ container, args }: { container: MedusaCont
   if (report.disagreements.length) process.exit(2)
 }
 
+/** `from=…`, `to=…`, `json`: the positional form `npx medusa-payment-plus audit` passes through `medusa exec`. */
 function parseFlags(args: string[]): Record<string, string | undefined> {
   const flags: Record<string, string | undefined> = {}
-  for (let i = 0; i < args.length; i++) {
-    if (!args[i].startsWith("--")) continue
-    const name = args[i].slice(2)
-    flags[name] = args[i + 1] !== undefined && !args[i + 1].startsWith("--") ? args[++i] : ""
+  for (const arg of args ?? []) {
+    const at = arg.indexOf("=")
+    if (at < 0) flags[arg] = ""
+    else flags[arg.slice(0, at)] = arg.slice(at + 1)
   }
   return flags
 }

@@ -57,7 +57,14 @@ function audit(args: string[]): number {
     return 1
   }
   const script = path.join(__dirname, "audit-script.js")
-  const run = spawnSync(process.execPath, [medusaCli, "exec", script, ...args], { stdio: "inherit", cwd: process.cwd() })
+  // `medusa exec` takes positional arguments only (its own flags include --json): --from X becomes from=X.
+  const positional: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined
+    if (!name) continue
+    positional.push(args[i + 1] !== undefined && !args[i + 1].startsWith("--") ? `${name}=${args[++i]}` : name)
+  }
+  const run = spawnSync(process.execPath, [medusaCli, "exec", script, ...positional], { stdio: "inherit", cwd: process.cwd() })
   return run.status ?? 1
 }
 
