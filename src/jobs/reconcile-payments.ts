@@ -3,6 +3,7 @@ import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 import type { AuthorizationCheck } from "../money/authorization-expiry"
 import { RECONCILIATION_EVERY_MS, ReconciliationReport } from "../money/reconcile"
 import { HeldWithoutOrderReport, returnMoneyHeldWithoutOrder } from "../plugin/held-without-order"
+import { recordMissedSettledMoney } from "../plugin/order-transactions"
 import type PaymentModuleService from "../services/payment-module"
 
 /**
@@ -17,6 +18,8 @@ export async function reconcilePayments(container: MedusaContainer): Promise<{
   reconciliation: ReconciliationReport
   authorizations: AuthorizationCheck
   held_without_order: HeldWithoutOrderReport
+  /** captures and refunds settled outside a workflow that their orders lacked, recorded now (or still waiting for the order's lock) */
+  orders: { added: number; deferred: string[] }
 }> {
   const payments = container.resolve<PaymentModuleService>(Modules.PAYMENT)
   const reconciliation = await payments.reconcilePayments()
@@ -28,7 +31,8 @@ export async function reconcilePayments(container: MedusaContainer): Promise<{
     )
   }
   const authorizations = await payments.checkAuthorizations()
-  return { reconciliation, authorizations, held_without_order: await returnMoneyHeldWithoutOrder(container, RECONCILIATION_EVERY_MS) }
+  const held = await returnMoneyHeldWithoutOrder(container, RECONCILIATION_EVERY_MS)
+  return { reconciliation, authorizations, held_without_order: held, orders: await recordMissedSettledMoney(container) }
 }
 
 /**

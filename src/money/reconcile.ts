@@ -1,6 +1,6 @@
 import { Context } from "@medusajs/framework/types"
 import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
-import { findUnsettledOperations, LockedPayment, lockPayment, movementStatus, STALE_PENDING_MS, UnsettledOperation } from "../sql/money"
+import { findUnsettledOperations, LockedPayment, lockPayment, movementStatus, settledOutsideWorkflows, STALE_PENDING_MS, UnsettledOperation } from "../sql/money"
 import { invalidData, isProviderCannotFind, requireIdList, unprovenOutcomeReason } from "../utils/errors"
 import type { Cancellation } from "./cancel"
 import type { MoneyMovements, MovingPayment } from "./movements"
@@ -60,6 +60,13 @@ export class Reconciliation extends UseCase {
       if (cannotFind) report.provider_cannot_find.push({ id: item.id, payment_id: item.payment_id, kind: item.kind, reason: cannotFind })
     }
     return report
+  }
+
+  /** Captures and refunds settled since then outside any workflow (src/sql/money.ts, settledOutsideWorkflows). */
+  @InjectTransactionManager()
+  async settledOutsideWorkflows_(since: Date, @MedusaContext() sharedContext: Context = {}): Promise<string[]> {
+    if (!(since instanceof Date) || isNaN(since.getTime())) throw invalidData(`since must be a date, got ${JSON.stringify(since)}.`)
+    return await settledOutsideWorkflows(since, sharedContext)
   }
 
   @InjectTransactionManager()

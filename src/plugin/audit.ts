@@ -10,6 +10,7 @@ export type DisagreementKind =
   | "books_money_not_at_provider"
   | "authorization_held_after_cancel"
   | "books_without_order_transaction"
+  | "order_transaction_without_books"
   | "order_paid_provider_never_received"
   | "movement_not_settled"
   | "provider_unreachable"
@@ -59,8 +60,9 @@ export async function auditPayments(container: MedusaContainer, period: { from: 
     const side = orders.get(row.payment_collection_id) ?? { orderId: null, cartId: null, transactions: [] }
     disagreements.push(...compare(row, side))
   }
-  for (const [collectionId, side] of orders) {
-    disagreements.push(...orderPaidBeyondProvider(collectionId, side, rows))
+  for (const [orderId, side] of byOrder(orders)) {
+    const own = rows.filter((r) => side.collectionIds.includes(r.payment_collection_id) && r.payment)
+    disagreements.push(...booksAgainstOrder(orderId, side, own), ...orderPaidBeyondProvider(orderId, side, own))
   }
   return { from: period.from.toISOString(), to: period.to.toISOString(), sessions: rows.length, truncated, disagreements }
 }
@@ -95,16 +97,6 @@ function compare(row: ProviderAuditRow, side: OrderSide): Disagreement[] {
       `The provider holds ${money(held.toFixed())} ${row.currency_code.toUpperCase()} for a ${side.cartId ? `cart (${side.cartId})` : "payment collection"} that has no order.`,
       "Reconciliation completes the cart, or gives the money back, once the session is older than orphanedPaymentMinutes (POST /admin/payment-plus/reconcile runs it now)."
     )
-  }
-  if (side.orderId) {
-    for (const missing of settledWithoutTransaction(row, side)) {
-      say(
-        "books_without_order_transaction",
-        { books: money(missing.amount), order: null },
-        `The ${missing.kind} ${missing.id} is in the books, but order ${side.orderId} has no transaction for it.`,
-        "Record it on the order (the plugin's subscriber does for money settled outside a workflow; check that the plugin is registered)."
-      )
-    }
   }
   if (!record || !row.payment) return found
 
@@ -144,37 +136,94 @@ function compare(row: ProviderAuditRow, side: OrderSide): Disagreement[] {
   return found
 }
 
+/** The audited collections grouped by their order (an order edit adds collections to an order). */
+function byOrder(sides: Map<string, OrderSide>): Map<string, OrderSide & { collectionIds: string[] }> {
+  const orders = new Map<string, OrderSide & { collectionIds: string[] }>()
+  for (const [collectionId, side] of sides) {
+    if (!side.orderId) continue
+    const known = orders.get(side.orderId)
+    if (known) known.collectionIds.push(collectionId)
+    else orders.set(side.orderId, { ...side, collectionIds: [collectionId] })
+  }
+  return orders
+}
+
+function orderDisagreement(
+  kind: DisagreementKind,
+  orderId: string,
+  side: OrderSide,
+  own: ProviderAuditRow[],
+  figures: { provider?: string | null; books?: string | null; order?: string | null },
+  detail: string,
+  what_to_do: string
+): Disagreement {
+  return {
+    kind,
+    payment_session_id: own[0].payment_session_id,
+    payment_id: own[0].payment!.id,
+    cart_id: side.cartId,
+    order_id: orderId,
+    provider_id: own[0].provider_id,
+    currency_code: own[0].currency_code,
+    provider: figures.provider ?? null,
+    books: figures.books ?? null,
+    order: figures.order ?? null,
+    detail,
+    what_to_do,
+  }
+}
+
+/**
+ * The order's capture and refund transactions against the settled money of
+ * its payments in the books. Compared as totals: Medusa's order-cancel
+ * workflow records its refunds under the payment's id, not the refund's.
+ */
+function booksAgainstOrder(orderId: string, side: OrderSide, own: ProviderAuditRow[]): Disagreement[] {
+  if (!own.length) return []
+  const currency = own[0].currency_code
+  const books = own.reduce((sum, r) => MathBN.add(sum, MathBN.sub(r.payment!.captured, r.payment!.refunded)), MathBN.convert(0))
+  const money = side.transactions.filter((t) => t.reference === "capture" || t.reference === "refund")
+  const order = money.reduce((sum, t) => MathBN.add(sum, t.amount), MathBN.convert(0))
+  if (sameMoney(books, order, currency)) return []
+  const referenced = new Set(money.map((t) => t.reference_id))
+  const unrecorded = own.flatMap((r) => r.payment!.settled.filter((m) => !referenced.has(m.id) && !referenced.has(r.payment!.id)))
+  const figures = { books: inCurrency(books.toFixed(), currency), order: inCurrency(order.toFixed(), currency) }
+  return [
+    orderDisagreement(
+      MathBN.gt(books, order) ? "books_without_order_transaction" : "order_transaction_without_books",
+      orderId,
+      side,
+      own,
+      figures,
+      `Settled money (captured less refunded): the books say ${figures.books}, order ${orderId}'s transactions ${figures.order}` +
+        (unrecorded.length ? `; not on the order: ${unrecorded.map((m) => `${m.kind} ${m.id} (${inCurrency(m.amount, currency)})`).join(", ")}.` : "."),
+      MathBN.gt(books, order)
+        ? "Run reconciliation: it records on the order any settled capture or refund the order lacks (check that the plugin is registered)."
+        : "The order records money the books do not have: check the provider's dashboard and correct the order's transactions."
+    ),
+  ]
+}
+
 /** An order whose capture transactions exceed what the providers received for its payments. */
-function orderPaidBeyondProvider(collectionId: string, side: OrderSide, rows: ProviderAuditRow[]): Disagreement[] {
-  if (!side.orderId) return []
-  const own = rows.filter((r) => r.payment_collection_id === collectionId && r.payment)
+function orderPaidBeyondProvider(orderId: string, side: OrderSide, own: ProviderAuditRow[]): Disagreement[] {
   // Only where every payment's provider keeps a record: the manual provider's money is the merchant's word.
   if (!own.length || own.some((r) => !r.provider)) return []
   const currency = own[0].currency_code
   const paid = side.transactions.filter((t) => t.reference === "capture").reduce((sum, t) => MathBN.add(sum, t.amount), MathBN.convert(0))
   const received = own.reduce((sum, r) => MathBN.add(sum, r.provider!.amount_received), MathBN.convert(0))
   if (!MathBN.gt(roundTo(paid, currency), roundTo(received, currency))) return []
+  const figures = { provider: inCurrency(received.toFixed(), currency), order: inCurrency(paid.toFixed(), currency) }
   return [
-    {
-      kind: "order_paid_provider_never_received",
-      payment_session_id: own[0].payment_session_id,
-      payment_id: own[0].payment!.id,
-      cart_id: side.cartId,
-      order_id: side.orderId,
-      provider_id: own[0].provider_id,
-      currency_code: currency,
-      provider: inCurrency(received.toFixed(), currency),
-      books: null,
-      order: inCurrency(paid.toFixed(), currency),
-      detail: `Order ${side.orderId} records ${inCurrency(paid.toFixed(), currency)} paid; its providers received ${inCurrency(received.toFixed(), currency)}.`,
-      what_to_do: "Do not ship on it: check the provider's dashboard, and correct the order's transactions.",
-    },
+    orderDisagreement(
+      "order_paid_provider_never_received",
+      orderId,
+      side,
+      own,
+      figures,
+      `Order ${orderId} records ${figures.order} paid; its providers received ${figures.provider}.`,
+      "Do not ship on it: check the provider's dashboard, and correct the order's transactions."
+    ),
   ]
-}
-
-function settledWithoutTransaction(row: ProviderAuditRow, side: OrderSide): { kind: string; id: string; amount: string }[] {
-  const recorded = new Set(side.transactions.map((t) => `${t.reference}:${t.reference_id}`))
-  return (row.payment?.settled ?? []).filter((m) => !recorded.has(`${m.kind}:${m.id}`))
 }
 
 /** Carts, orders and order transactions of the audited collections. */

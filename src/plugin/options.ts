@@ -1,5 +1,6 @@
 import type { ConfigModule, MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, MedusaError } from "@medusajs/framework/utils"
+import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+import { DEFAULT_PROVIDER_TIMEOUT_MS } from "../providers/gateway"
 import fs from "node:fs"
 import path from "node:path"
 
@@ -52,4 +53,12 @@ function isThisPackage(resolve: string | undefined): boolean {
   } catch {
     return false
   }
+}
+
+/** The payment module's `provider_timeout_ms` as the store configures it (this module's default otherwise). */
+export function paymentProviderTimeoutMs(container: MedusaContainer): number {
+  const config = container.resolve<ConfigModule>(ContainerRegistrationKeys.CONFIG_MODULE)
+  const payment = (config.modules as Record<string, unknown> | undefined)?.[Modules.PAYMENT] as { options?: { provider_timeout_ms?: unknown } } | undefined
+  const value = payment?.options?.provider_timeout_ms
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : DEFAULT_PROVIDER_TIMEOUT_MS
 }

@@ -1,6 +1,7 @@
 import type { ILockingModule, Logger, MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
 import { randomUUID } from "node:crypto"
+import { paymentProviderTimeoutMs } from "./options"
 
 /**
  * The per-order lock of the plugin, on Medusa's Locking module (Redis-backed
@@ -15,8 +16,15 @@ import { randomUUID } from "node:crypto"
 
 /** How long a request waits for the one before it. */
 const WAIT_MS = 60_000
-/** Lock lifetime: longer than any provider call (their timeout), short enough to recover from a crashed server. */
-const LOCK_EXPIRE_SECONDS = 180
+/**
+ * Lock lifetime: a provider call's timeout (the payment module's
+ * `provider_timeout_ms`, 120 s by default) and a minute more — longer than a
+ * request waits for its provider, short enough that the orders of a server
+ * that died are free again soon (180 s by default).
+ */
+export function lockExpireSeconds(scope: MedusaContainer): number {
+  return Math.ceil((paymentProviderTimeoutMs(scope) + 60_000) / 1000)
+}
 const RETRY_MS = 50
 
 export type KeyResolver = (scope: MedusaContainer, id: string) => Promise<string[] | undefined>
@@ -54,11 +62,11 @@ export const keysForPayment: KeyResolver = async (scope, paymentId) => {
  * before waiting, or two requests each holding one key would wait for each
  * other until both gave up.
  */
-export async function acquire(locking: ILockingModule, keys: string[], ownerId: string): Promise<void> {
+export async function acquire(locking: ILockingModule, keys: string[], ownerId: string, expireSeconds: number): Promise<void> {
   const giveUpAt = Date.now() + WAIT_MS
   for (;;) {
     try {
-      await locking.acquire(keys, { ownerId, expire: LOCK_EXPIRE_SECONDS })
+      await locking.acquire(keys, { ownerId, expire: expireSeconds })
       return
     } catch (error) {
       await locking.release(keys, { ownerId }).catch(() => undefined)
@@ -79,7 +87,7 @@ export function releaser(scope: MedusaContainer, locking: ILockingModule, keys: 
     locking.release(keys, { ownerId }).catch((error: Error) => {
       scope
         .resolve<Logger>(ContainerRegistrationKeys.LOGGER)
-        .warn(`medusa-payment-plus: could not release the payment lock of ${keys.join(", ")} (${error.message}); it expires in ${LOCK_EXPIRE_SECONDS} s.`)
+        .warn(`medusa-payment-plus: could not release the payment lock of ${keys.join(", ")} (${error.message}); it expires in ${lockExpireSeconds(scope)} s.`)
     })
 }
 
@@ -92,7 +100,7 @@ export async function withCollectionLock<T>(scope: MedusaContainer, collectionId
   const keys = (await keysForCollection(scope, collectionId))!
   const locking = scope.resolve<ILockingModule>(Modules.LOCKING)
   const ownerId = newOwnerId()
-  await acquire(locking, keys, ownerId)
+  await acquire(locking, keys, ownerId, lockExpireSeconds(scope))
   try {
     return await job()
   } finally {

@@ -13,7 +13,12 @@ type SettledRow = { id: string; amount: unknown; raw_amount?: unknown; payment: 
  * core-flows' addOrderTransactionStep), so the order's transactions always
  * equal the payment's settled money. Answers how many transactions it added.
  */
-export async function recordSettledOnOrders(container: MedusaContainer, movementIds: string[]): Promise<number> {
+export async function recordSettledOnOrders(
+  container: MedusaContainer,
+  movementIds: string[],
+  /** given: an order whose lock cannot be had is skipped (its movements passed here) instead of failing the rest */
+  onLocked?: (ids: string[]) => void
+): Promise<number> {
   if (!movementIds.length || !container.hasRegistration(Modules.ORDER)) return 0
   const query = container.resolve(ContainerRegistrationKeys.QUERY)
   const fields = ["id", "amount", "raw_amount", "payment.payment_collection_id", "payment.currency_code"]
@@ -43,9 +48,14 @@ export async function recordSettledOnOrders(container: MedusaContainer, movement
     // Under the order's lock, as the admin requests: Medusa rewrites the order's
     // summary when a transaction is added, and the check-then-insert below must
     // not run twice at once for one movement.
-    added += await withCollectionLock(container, collectionId, () =>
-      addMissingTransactions(container, orderOf.get(collectionId)!, entries)
-    )
+    try {
+      added += await withCollectionLock(container, collectionId, () =>
+        addMissingTransactions(container, orderOf.get(collectionId)!, entries)
+      )
+    } catch (error) {
+      if (!onLocked) throw error
+      onLocked(entries.map(({ row }) => row.id))
+    }
   }
   return added
 }
@@ -74,4 +84,30 @@ async function addMissingTransactions(
   const missing = wanted.filter((t) => !recorded.has(`${t.order_id}|${t.reference}|${t.reference_id}`))
   if (missing.length) await orders.addOrderTransactions(missing as any)
   return missing.length
+}
+
+/** How far back each reconciliation run looks for settled money its order lacks. */
+const RECORD_LOOKBACK_MS = 24 * 60 * 60 * 1000
+
+/**
+ * The subscriber records money settled outside workflows as it settles; an
+ * event it could not handle (the order's lock held by a server that died,
+ * Redis restarted with the event in its queue) would leave the order short
+ * for good. Each reconciliation run therefore records, once, every capture
+ * and refund settled outside a workflow in the last day that its order
+ * lacks. Answers how many it added, and the ids it could not record yet.
+ */
+export async function recordMissedSettledMoney(container: MedusaContainer): Promise<{ added: number; deferred: string[] }> {
+  const payments = container.resolve(Modules.PAYMENT) as { listSettledOutsideWorkflows?(filter: { since: Date }): Promise<string[]> }
+  if (typeof payments.listSettledOutsideWorkflows !== "function" || !container.hasRegistration(Modules.ORDER)) return { added: 0, deferred: [] }
+  const ids = await payments.listSettledOutsideWorkflows({ since: new Date(Date.now() - RECORD_LOOKBACK_MS) })
+  if (!ids.length) return { added: 0, deferred: [] }
+  const recorded = await container
+    .resolve<IOrderModuleService>(Modules.ORDER)
+    .listOrderTransactions({ reference_id: ids } as any, { select: ["reference_id"] })
+  const done = new Set(recorded.map((t: any) => t.reference_id))
+  const deferred: string[] = []
+  // An order whose lock is still held (by a server that died, until it expires) waits for the next run.
+  const added = await recordSettledOnOrders(container, ids.filter((i) => !done.has(i)), (locked) => deferred.push(...locked))
+  return { added, deferred }
 }

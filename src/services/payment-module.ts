@@ -493,6 +493,19 @@ export default class PaymentModuleService
   }
 
   /**
+   * Not in Medusa's interface: the ids of captures and refunds settled since
+   * `since` outside any workflow — by reconciliation, or recorded from the
+   * provider. The plugin makes sure each is on its order.
+   */
+  @InjectManager()
+  async listSettledOutsideWorkflows(
+    filter: { since: Date },
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<string[]> {
+    return await this.reconciliation_.settledOutsideWorkflows_(filter?.since, sharedContext)
+  }
+
+  /**
    * Not in Medusa's interface: what happened to each payment's money, from
    * the ledger (src/money/timeline.ts) — for the merchant's view of an order.
    */

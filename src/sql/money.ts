@@ -711,3 +711,25 @@ export async function auditedSessions(from: Date, to: Date, limit: number, share
     { from, to, limit }
   )
 }
+
+/**
+ * Captures and refunds settled since `since` outside any workflow: settled by
+ * reconciliation (their ledger shows them unknown first) or recorded from the
+ * provider (a refund made in its dashboard, a lost dispute). Medusa's
+ * workflows record on the order the money they move; these only the plugin
+ * records (src/plugin/order-transactions.ts).
+ */
+export async function settledOutsideWorkflows(since: Date, sharedContext: Context): Promise<string[]> {
+  const rows = await execute<{ id: string }>(
+    sharedContext,
+    `SELECT m.id FROM payment_movement m JOIN payment p ON p.id = m.payment_id
+      WHERE m.kind IN ('capture', 'refund') AND m.status = 'succeeded' AND m.deleted_at IS NULL AND m.settled_at >= ?
+        AND (m.created_by = 'provider'
+             OR EXISTS (SELECT 1 FROM payment_ledger_entry e
+                         WHERE e.payment_collection_id = p.payment_collection_id AND e.payment_id = m.payment_id
+                           AND e.subject_id = m.id AND e.event = 'unknown'))
+      ORDER BY m.settled_at`,
+    [since]
+  )
+  return rows.map((r) => r.id)
+}

@@ -38,7 +38,7 @@ describeWithRedis("the per-order lock on Redis", () => {
 
   it("while it waits for a busy key it holds none of the others, then takes them all", async () => {
     await locking.acquire(["order_1"], { ownerId: "edit", expire: 30 })
-    const ours = acquire(locking, ["cart_1", "order_1"], "refund")
+    const ours = acquire(locking, ["cart_1", "order_1"], "refund", 180)
     await sleep(200)
 
     // The cart key stays free for another holder while our request waits.
@@ -60,7 +60,7 @@ describeWithRedis("the per-order lock on Redis", () => {
 
   it("two requests taking the same two keys at once both finish, one after the other", async () => {
     const run = async (owner: string) => {
-      await acquire(locking, ["cart_2", "order_2"], owner)
+      await acquire(locking, ["cart_2", "order_2"], owner, 180)
       await sleep(50)
       await locking.release(["cart_2", "order_2"], { ownerId: owner })
       return Date.now()

@@ -1,7 +1,7 @@
 import type { MedusaNextFunction, MedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 import type { ILockingModule } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
-import { acquire, KeyResolver, keysForCollection, keysForOrder, keysForPayment, newOwnerId, releaser } from "../order-lock"
+import { acquire, KeyResolver, keysForCollection, keysForOrder, keysForPayment, lockExpireSeconds, newOwnerId, releaser } from "../order-lock"
 
 /**
  * One money-moving admin request at a time per order.
@@ -44,7 +44,7 @@ function serializeBy(resolveKeys: KeyResolver) {
       if (!keys) return next()
       const locking = req.scope.resolve<ILockingModule>(Modules.LOCKING)
       const ownerId = newOwnerId()
-      await acquire(locking, keys, ownerId)
+      await acquire(locking, keys, ownerId, lockExpireSeconds(req.scope))
       releaseWhenAnswered(res, releaser(req.scope, locking, keys, ownerId))
       next()
     } catch (error) {
