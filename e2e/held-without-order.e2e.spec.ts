@@ -238,32 +238,56 @@ describe("the admin is told", () => {
   let two: Environment
 
   beforeAll(async () => {
-    two = await startEnvironment({ name: "held_without_order_conflict", servers: 2 })
+    // Provider calls time out after 3 s here, so a capture left pending by a killed server is presumed lost after 63 s.
+    two = await startEnvironment({ name: "held_without_order_killed", servers: 2, providerTimeoutMs: 3000 })
   })
 
   afterAll(async () => {
     await two?.stop()
   })
 
-  it("a capture asked while another capture of the payment waits for Stripe answers 409 naming it, its amount and since when", async () => {
+  it("server killed after Stripe captured: a second capture answers 409 naming the open one; reconciliation settles it, and the timeline says so", async () => {
     const placed = await placeOrder(two, "pp_stripe_stripe")
-    // The first capture waits 8 s at Stripe; each server has its own order lock (no Redis), as when the
-    // server that asked first was killed and another took over.
-    two.local.addFault({ match: "POST /v1/payment_intents/*/capture", phase: "before", action: "delay", delay_ms: 8000, times: 1 })
-    const first = two.admin(0).post(`/admin/payments/${placed.paymentId}/capture`, {})
+    // The capture waits 3 s at Stripe, which then takes the money; its server is killed before the answer.
+    two.local.addFault({ match: "POST /v1/payment_intents/*/capture", phase: "before", action: "delay", delay_ms: 3000, times: 1 })
+    const first = two.admin(0).post(`/admin/payments/${placed.paymentId}/capture`, {}).catch((error) => error)
     await eventually(async () =>
       expect(await two.sql(`SELECT status FROM payment_movement WHERE payment_id = $1 AND kind = 'capture'`, [placed.paymentId])).toEqual([{ status: "pending" }])
     )
+    await two.restartServer(0)
+    await first
+    await eventually(async () => expect(await stripeFacts(two, placed.intentId!)).toMatchObject({ status: "succeeded", amount_received: 3500 }))
+
+    // The admin presses Capture again, on the other server: told what is open instead of 200 with no capture.
     const second = await two.admin(1).post(`/admin/payments/${placed.paymentId}/capture`, {}).catch((error) => error)
     expect(second).toBeInstanceOf(HttpError)
     expect(second.status).toBe(409)
     expect(second.body).toMatchObject({
       type: "conflict",
-      message: expect.stringMatching(/^A capture of 35\.00 EUR \(capt_\w+\) of payment pay_\w+ has been waiting for the provider's answer since \d{4}-/),
+      message: expect.stringMatching(/^A capture of 35\.00 EUR \(capt_\w+\) of payment pay_\w+ has been waiting for the provider's answer since \d{4}-.*reconciliation settles it after \d{4}-/),
+      open_movement: expect.objectContaining({ subject: "capture", status: "pending", amount: "35.00", currency_code: "eur" }),
     })
-    await first
-    two.local.clearFaults()
-    expect(await stripeFacts(two, placed.intentId!)).toMatchObject({ status: "succeeded", amount_received: 3500 })
+
+    // Once its process is presumed gone, reconciliation settles it: one capture, on the order too.
+    const openMovement = second.body.open_movement
+    await sleep(Math.max(0, new Date(openMovement.presumed_lost_at).getTime() - Date.now()) + 1500)
+    const report = await two.admin(1).post("/admin/payment-plus/reconcile", {})
+    expect(report.reconciliation.settled).toEqual([openMovement.id])
+    await eventually(async () => expect(await orderTransactionsOf(placed.orderId)).toEqual([{ reference: "capture", reference_id: openMovement.id, amount: 35 }]))
     expect(await two.sql(`SELECT amount::float8 AS amount FROM capture WHERE payment_id = $1`, [placed.paymentId])).toEqual([{ amount: 35 }])
+    const timelines = await two.admin(1).get(`/admin/payment-plus/orders/${placed.orderId}/payments`)
+    const capture = timelines.payments[0].timeline.filter((e: any) => e.subject_id === openMovement.id).map((e: any) => [e.event, e.caused_by.type])
+    expect(capture).toEqual([
+      ["reserved", "admin"],
+      ["unknown", "reconciliation"],
+      ["succeeded", "reconciliation"],
+    ])
   })
+
+  async function orderTransactionsOf(orderId: string) {
+    return await two.sql(
+      `SELECT reference, reference_id, amount::float8 AS amount FROM order_transaction WHERE order_id = $1 AND deleted_at IS NULL AND reference = 'capture'`,
+      [orderId]
+    )
+  }
 })

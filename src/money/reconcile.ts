@@ -9,6 +9,9 @@ import { ModuleParts, UseCase } from "./use-case"
 /** How often the reconciliation job (src/jobs/reconcile-payments.ts, `config.schedule`) runs. */
 export const RECONCILIATION_EVERY_MS = 5 * 60 * 1000
 
+/** How the reason of a movement reconciliation took over from a process presumed gone begins. */
+export const PRESUMED_GONE = "the process that asked is presumed gone: no answer from the provider"
+
 export type ReconciliationReport = {
   /** movements (or cancels) the provider confirmed */
   settled: string[]
@@ -86,7 +89,7 @@ export class Reconciliation extends UseCase {
       if (item.status === "pending") {
         // Its process is presumed gone: from here on the outcome is unknown, and whatever
         // reconciliation finds is reconciliation's doing (the timeline says so).
-        await this.markMovementUnknown_(item.id, `no answer from the provider since ${item.updated_at.toISOString()}: the process that asked is presumed gone`, sharedContext)
+        await this.markMovementUnknown_(item.id, `${PRESUMED_GONE} since ${item.updated_at.toISOString()}`, sharedContext)
       }
       if (item.kind === "cancel") {
         const { payment, status } = await this.lockForReconciliation_(item.payment_id, item.id, sharedContext)

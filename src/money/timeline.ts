@@ -4,7 +4,7 @@ import { capturableAmounts, paymentTimelineRows, STALE_PENDING_MS, TimelineRow }
 import { currencyExponent, isKnownCurrency } from "../utils/currency"
 import { PROVIDER_CANNOT_FIND } from "../utils/errors"
 import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
-import { RECONCILIATION_EVERY_MS } from "./reconcile"
+import { PRESUMED_GONE, RECONCILIATION_EVERY_MS } from "./reconcile"
 import { UseCase } from "./use-case"
 
 export type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry }
@@ -67,6 +67,8 @@ function causedBy(row: TimelineRow): CausedBy {
   if (row.subject === "dispute") return { type: "provider" }
   // An outcome found after the answer was lost is reconciliation's doing.
   if (row.from_status === "unknown") return { type: "reconciliation" }
+  // Marked unknown by reconciliation, which found its process gone.
+  if (row.event === "unknown" && row.unknown_reason?.startsWith(PRESUMED_GONE)) return { type: "reconciliation" }
   if (row.created_by?.startsWith("user_")) return { type: "admin", user_id: row.created_by }
   if (row.created_by === "provider") return { type: "provider" }
   if (row.created_by === "reconciliation") return { type: "reconciliation" }
