@@ -1,5 +1,5 @@
 import { MedusaError, PaymentActions } from "@medusajs/framework/utils"
-import { paymentModuleSuite, query, SCRIPTED } from "../__fixtures__/module"
+import { MANUAL, paymentModuleSuite, query, SCRIPTED } from "../__fixtures__/module"
 import type { Script } from "../__fixtures__/scripted-provider"
 
 /**
@@ -134,6 +134,17 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       ])
       expect((await service.listPaymentSessions({ id: held.id }))[0].status).toBe("canceled")
       expect(await module.verifyLedger()).toEqual([])
+    })
+
+    it("a manual payment (cash on delivery) holds no customer's money: an abandoned cart with one is left alone", async () => {
+      const collection = await service.createPaymentCollections({ currency_code: "usd", amount: 20 })
+      const manual = await service.createPaymentSession(collection.id, { provider_id: MANUAL, currency_code: "usd", amount: 20, data: {} })
+      expect(await module.checkPaymentSessionAtProvider(manual.id)).toEqual({
+        payment_session_id: manual.id,
+        status: "pending",
+        provider_status: null,
+        holds_money: false,
+      })
     })
 
     it("nothing held at the provider: nothing moves", async () => {

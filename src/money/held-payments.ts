@@ -2,7 +2,8 @@ import { Context, PaymentDTO } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext, MedusaError, PaymentSessionStatus } from "@medusajs/framework/utils"
 import { findIdleSessions, IdleSession, lockPayment } from "../sql/money"
 import { execute } from "../sql/runner"
-import { invalidData, requireString } from "../utils/errors"
+import type { MoneyHolding } from "../types"
+import { invalidData, notFound, requireString } from "../utils/errors"
 import type { Authorization } from "./authorize"
 import type { Cancellation } from "./cancel"
 import type { MoneyMovements } from "./movements"
@@ -69,6 +70,11 @@ export class HeldPayments extends UseCase {
   /** Asks the provider what it holds for a session that is no Payment yet; a Payment's books answer for it. */
   async check(sessionId: string, sharedContext: Context): Promise<SessionAtProvider> {
     requireString(sessionId, "payment session id")
+    const [session] = await this.paymentSessionService_.list({ id: sessionId }, { select: ["id", "status", "provider_id"] }, sharedContext)
+    if (!session) throw notFound(`PaymentSession with id: ${sessionId} was not found`)
+    if ((this.providerGateway_.retrieveProvider(session.provider_id) as MoneyHolding).movesNoMoney) {
+      return { payment_session_id: sessionId, status: session.status, provider_status: null, holds_money: false }
+    }
     const followed = await this.sessions.followProvider(sessionId, false, sharedContext)
     if (followed.has_payment) {
       const [payment] = await this.paymentService_.list(

@@ -1,7 +1,7 @@
 import { Context } from "@medusajs/framework/types"
-import { InjectTransactionManager, MathBN, MedusaContext } from "@medusajs/framework/utils"
+import { InjectTransactionManager, MedusaContext } from "@medusajs/framework/utils"
 import { capturableAmounts, paymentTimelineRows, STALE_PENDING_MS, TimelineRow } from "../sql/money"
-import { currencyExponent, isKnownCurrency } from "../utils/currency"
+import { inCurrencyPrecision } from "../utils/amount"
 import { PROVIDER_CANNOT_FIND } from "../utils/errors"
 import type { CausedBy, OpenMovement, PaymentTimeline, TimelineEntry } from "../types/payment-timeline"
 import { PRESUMED_GONE, RECONCILIATION_EVERY_MS } from "./reconcile"
@@ -52,14 +52,6 @@ function entry(row: TimelineRow): TimelineEntry {
     caused_by: causedBy(row),
     note: row.note,
   }
-}
-
-/** Money shown as the currency writes it (2 decimals for EUR), never fewer digits than it has. */
-function inCurrencyPrecision(amount: string, currencyCode: string | null): string {
-  const value = MathBN.convert(amount)
-  if (!currencyCode || !isKnownCurrency(currencyCode)) return value.toFixed()
-  const exponent = currencyExponent(currencyCode)
-  return value.decimalPlaces()! > exponent ? value.toFixed() : value.toFixed(exponent)
 }
 
 function causedBy(row: TimelineRow): CausedBy {

@@ -1,8 +1,8 @@
-import type { IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
+import type { BigNumberInput, IOrderModuleService, MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
 import type { ProviderAuditRow } from "../money/provider-audit"
 import type PaymentModuleService from "../services/payment-module"
-import { currencyExponent, isKnownCurrency } from "../utils/currency"
+import { inCurrencyPrecision, roundToCurrency } from "../utils/amount"
 
 export type DisagreementKind =
   | "held_without_order"
@@ -69,7 +69,7 @@ export async function auditPayments(container: MedusaContainer, period: { from: 
 
 function compare(row: ProviderAuditRow, side: OrderSide): Disagreement[] {
   const found: Disagreement[] = []
-  const money = (value: string | null | undefined) => (value == null ? null : inCurrency(value, row.currency_code))
+  const money = (value: string | null | undefined) => (value == null ? null : inCurrencyPrecision(value, row.currency_code))
   const base = {
     payment_session_id: row.payment_session_id,
     payment_id: row.payment?.id ?? null,
@@ -187,7 +187,7 @@ function booksAgainstOrder(orderId: string, side: OrderSide, own: ProviderAuditR
   if (sameMoney(books, order, currency)) return []
   const referenced = new Set(money.map((t) => t.reference_id))
   const unrecorded = own.flatMap((r) => r.payment!.settled.filter((m) => !referenced.has(m.id) && !referenced.has(r.payment!.id)))
-  const figures = { books: inCurrency(books.toFixed(), currency), order: inCurrency(order.toFixed(), currency) }
+  const figures = { books: inCurrencyPrecision(books.toFixed(), currency), order: inCurrencyPrecision(order.toFixed(), currency) }
   return [
     orderDisagreement(
       MathBN.gt(books, order) ? "books_without_order_transaction" : "order_transaction_without_books",
@@ -196,7 +196,7 @@ function booksAgainstOrder(orderId: string, side: OrderSide, own: ProviderAuditR
       own,
       figures,
       `Settled money (captured less refunded): the books say ${figures.books}, order ${orderId}'s transactions ${figures.order}` +
-        (unrecorded.length ? `; not on the order: ${unrecorded.map((m) => `${m.kind} ${m.id} (${inCurrency(m.amount, currency)})`).join(", ")}.` : "."),
+        (unrecorded.length ? `; not on the order: ${unrecorded.map((m) => `${m.kind} ${m.id} (${inCurrencyPrecision(m.amount, currency)})`).join(", ")}.` : "."),
       MathBN.gt(books, order)
         ? "Run reconciliation: it records on the order any settled capture or refund the order lacks (check that the plugin is registered)."
         : "The order records money the books do not have: check the provider's dashboard and correct the order's transactions."
@@ -211,8 +211,8 @@ function orderPaidBeyondProvider(orderId: string, side: OrderSide, own: Provider
   const currency = own[0].currency_code
   const paid = side.transactions.filter((t) => t.reference === "capture").reduce((sum, t) => MathBN.add(sum, t.amount), MathBN.convert(0))
   const received = own.reduce((sum, r) => MathBN.add(sum, r.provider!.amount_received), MathBN.convert(0))
-  if (!MathBN.gt(roundTo(paid, currency), roundTo(received, currency))) return []
-  const figures = { provider: inCurrency(received.toFixed(), currency), order: inCurrency(paid.toFixed(), currency) }
+  if (!MathBN.gt(roundToCurrency(paid, currency), roundToCurrency(received, currency))) return []
+  const figures = { provider: inCurrencyPrecision(received.toFixed(), currency), order: inCurrencyPrecision(paid.toFixed(), currency) }
   return [
     orderDisagreement(
       "order_paid_provider_never_received",
@@ -258,19 +258,9 @@ async function orderSides(container: MedusaContainer, rows: ProviderAuditRow[]):
   return sides
 }
 
-function roundTo(value: ReturnType<typeof MathBN.convert>, currency: string) {
-  const exponent = isKnownCurrency(currency) ? currencyExponent(currency) : 20
-  return MathBN.convert(value.toFixed(exponent))
-}
-
-/** Equal once both are at the currency's precision (Medusa's unrounded totals against the cents that moved). */
-function sameMoney(a: ReturnType<typeof MathBN.convert>, b: ReturnType<typeof MathBN.convert>, currency: string): boolean {
-  return MathBN.eq(roundTo(a, currency), roundTo(b, currency))
-}
-
-function inCurrency(value: string, currency: string): string {
-  const exponent = isKnownCurrency(currency) ? currencyExponent(currency) : undefined
-  return exponent === undefined ? MathBN.convert(value).toFixed() : MathBN.convert(value).toFixed(exponent)
+/** Equal once both are at the currency's precision, half up (Medusa's unrounded totals against the cents that moved). */
+function sameMoney(a: BigNumberInput, b: BigNumberInput, currency: string): boolean {
+  return roundToCurrency(a, currency).eq(roundToCurrency(b, currency))
 }
 
 /** The period an audit covers when none is given: the last 30 days. */

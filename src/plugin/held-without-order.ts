@@ -40,8 +40,10 @@ const COMPLETE_CART_WORKFLOW = "complete-cart"
 const LOCK_SECONDS = 60
 /** How far back sessions are looked at: past Stripe's 7-day authorizations, so every one that can still be voided is. */
 const LOOKBACK_MS = 8 * 24 * 60 * 60 * 1000
+/** Sessions read per run at most: most have an order and are dropped before any provider call. */
+const SESSIONS_READ_PER_RUN = 5000
 /** Provider calls per run at most; the rest wait for the next run. */
-const SESSIONS_PER_RUN = 100
+const PROVIDER_CHECKS_PER_RUN = 100
 
 type CartFacts = { id: string; email: string | null; payment_collection_id: string }
 
@@ -69,12 +71,13 @@ export async function returnMoneyHeldWithoutOrder(
     idle_for_ms: graceMs,
     lookback_ms: LOOKBACK_MS,
     run_every_ms: runEveryMs,
-    limit: SESSIONS_PER_RUN,
+    limit: SESSIONS_READ_PER_RUN,
   })
   const cartOf = await cartsWithoutOrder(container, [...new Set(idle.map((s) => s.payment_collection_id))])
   for (const session of idle) {
     const cart = cartOf.get(session.payment_collection_id)
     if (!cart) continue
+    if (report.checked === PROVIDER_CHECKS_PER_RUN) break
     report.checked++
     try {
       await settleOne(container, payments, cart, session, report)

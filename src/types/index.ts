@@ -163,3 +163,12 @@ export type PaymentRecordAtProvider = {
 export type PaymentRecordReader = {
   getPaymentRecord?(input: { data: Record<string, unknown> }): Promise<PaymentRecordAtProvider>
 }
+
+/**
+ * A provider whose payments never put the customer's money in a service's
+ * hands (the manual provider: cash on delivery, a transfer an admin marks as
+ * paid) says so with `movesNoMoney: true`. Its `authorized` is the
+ * merchant's word, so the check for money held without an order never
+ * completes a cart or voids anything for its sessions.
+ */
+export type MoneyHolding = { movesNoMoney?: boolean }

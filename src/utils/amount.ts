@@ -1,6 +1,6 @@
 import { BigNumberInput } from "@medusajs/framework/types"
 import { BigNumber, MathBN, MedusaError } from "@medusajs/framework/utils"
-import { currencyExponent } from "./currency"
+import { currencyExponent, isKnownCurrency } from "./currency"
 
 type Decimal = ReturnType<typeof MathBN.convert>
 
@@ -124,6 +124,14 @@ export function roundToCurrency(
   currencyCode: string
 ): Decimal {
   return MathBN.convert(amount as BigNumberInput).decimalPlaces(currencyExponent(currencyCode), ROUND_HALF_UP)
+}
+
+/** Money shown as the currency writes it (2 decimals for EUR), never fewer digits than it has. */
+export function inCurrencyPrecision(amount: BigNumberInput | Decimal, currencyCode: string | null): string {
+  const value = MathBN.convert(amount as BigNumberInput)
+  if (!currencyCode || !isKnownCurrency(currencyCode)) return value.toFixed()
+  const exponent = currencyExponent(currencyCode)
+  return value.decimalPlaces()! > exponent ? value.toFixed() : value.toFixed(exponent)
 }
 
 /** The exact decimal of a stored BigNumber column (`raw_*` wins over the numeric copy). */

@@ -32,6 +32,7 @@ import {
   PaymentActions,
   PaymentSessionStatus,
 } from "@medusajs/framework/utils"
+import type { MoneyHolding } from "../../types"
 
 /**
  * The manual provider, `pp_system_default`: money that moves outside the
@@ -42,8 +43,11 @@ import {
  * modules sees the same sessions and payments. It keeps no state, which is
  * all a manual payment needs: a repeated call has nothing to repeat.
  */
-export class SystemPaymentProvider extends AbstractPaymentProvider {
+export class SystemPaymentProvider extends AbstractPaymentProvider implements MoneyHolding {
   static identifier = "system"
+
+  /** Nothing is held anywhere for a manual payment: an abandoned cart with one is not money held without an order. */
+  readonly movesNoMoney = true
 
   // Public, so the class can be constructed outside the module's container
   // (the conformance kit does); the base constructor is protected.
