@@ -15,7 +15,18 @@ function payment(timeline: TimelineEntry[], open: PaymentWithTimeline["open"] = 
 
 describe("the payment timeline widget", () => {
   it("offers a capture only while the module's bound leaves something and nothing is waiting for the provider", () => {
-    const unknown = { id: "capt_1", subject: "capture", status: "unknown" as const, next_step: "…", not_before: "2026-12-02T06:05:00.000Z" }
+    const unknown = {
+      id: "capt_1",
+      subject: "capture",
+      status: "unknown" as const,
+      amount: "12.50",
+      currency_code: "eur",
+      since: "2026-12-02T06:00:00.000Z",
+      presumed_lost_at: null,
+      reason: "no answer from the provider: timeout",
+      next_step: "…",
+      not_before: "2026-12-02T06:05:00.000Z",
+    }
     expect(canCaptureMore(payment([], [], "15.00"))).toBe(true)
     expect(canCaptureMore(payment([], [], "0.01"))).toBe(true)
     expect(canCaptureMore(payment([], [], "0.00"))).toBe(false)
