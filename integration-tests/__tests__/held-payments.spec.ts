@@ -1,6 +1,6 @@
 import { MedusaError, PaymentActions } from "@medusajs/framework/utils"
 import { MANUAL, paymentModuleSuite, query, SCRIPTED } from "../__fixtures__/module"
-import type { Script } from "../__fixtures__/scripted-provider"
+import { recordedCalls, type Script } from "../__fixtures__/scripted-provider"
 
 /**
  * The module's side of "no money held without an order" (the plugin's side,
@@ -87,6 +87,18 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect((await service.authorizePaymentSession(failing.id, {}))!.id).toMatch(/^pay_/)
     })
 
+    it("a failed session is read again before a cart completes: paid since, it is pending; still failed, it stays", async () => {
+      const failing = await session({ status: "error" })
+      await webhook(failing.id, PaymentActions.FAILED)
+      expect(await module.refreshFailedPaymentSession(failing.id)).toBe("error")
+      await sql(`UPDATE payment_session SET data = jsonb_set(data, '{script,status}', '"authorized"') WHERE id = ?`, [failing.id])
+      expect(await module.refreshFailedPaymentSession(failing.id)).toBe("pending")
+      // A session not in error is not asked about.
+      const calls = recordedCalls().length
+      expect(await module.refreshFailedPaymentSession(failing.id)).toBe("pending")
+      expect(recordedCalls().length).toBe(calls)
+    })
+
     it("canceled: the session is canceled; an event for a session with a Payment leaves the session to the Payment", async () => {
       const canceled = await session({ status: "canceled" })
       await webhook(canceled.id, PaymentActions.CANCELED)
@@ -120,6 +132,8 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       expect(movements).toEqual([{ kind: "cancel", status: "succeeded", created_by: "reconciliation", note: "held without an order: out of stock" }])
       expect((await service.listPaymentSessions({ id: held.id }))[0].status).toBe("canceled")
       expect(await module.checkPaymentSessionAtProvider(held.id)).toMatchObject({ holds_money: false })
+      // A second run that raced past the check reports nothing: the store hears of the return once.
+      expect(await module.returnHeldPayment({ payment_session_id: held.id, reason: "again" })).toMatchObject({ returned: "nothing_held", amount: "0" })
       expect(await module.verifyLedger()).toEqual([])
     })
 

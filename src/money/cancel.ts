@@ -26,13 +26,23 @@ export class Cancellation extends UseCase {
     /** who asked and why, for the ledger's readers (the module's own callers: a return of held money) */
     attribution: { created_by?: string; note?: string } = {}
   ): Promise<string> {
+    await this.cancelNow(paymentIdOrInput, sharedContext, attribution)
+    return typeof paymentIdOrInput === "string" ? paymentIdOrInput : paymentIdOrInput.payment_id
+  }
+
+  /** The same cancel; answers whether this call is the one that canceled the payment (false: nothing to do). */
+  async cancelNow(
+    paymentIdOrInput: string | { payment_id: string; idempotency_key?: string },
+    sharedContext: Context,
+    attribution: { created_by?: string; note?: string } = {}
+  ): Promise<boolean> {
     const input = typeof paymentIdOrInput === "string" ? { payment_id: paymentIdOrInput } : paymentIdOrInput
     const paymentId = requireString(input?.payment_id, "payment id")
     const reserved = await this.reserveCancel_(paymentId, input.idempotency_key, attribution, sharedContext)
     if (reserved) {
       await this.cancelAtProvider(reserved, sharedContext)
     }
-    return paymentId
+    return !!reserved
   }
 
   async cancelAtProvider(cancel: ReservedCancel, sharedContext: Context): Promise<void> {

@@ -113,20 +113,24 @@ export class HeldPayments extends UseCase {
     }
     const locked = await this.lockForReturn_(payment.id, sharedContext)
     const capturedLeft = MathBN.sub(locked.captured, locked.refunded)
-    let returned: ReturnedPayment["returned"]
-    let amount: string
+    // Reported as returned only by the call that moved the money, however many runs raced here: a store emails
+    // the customer from it. Medusa's own completion may have voided the authorization already: not this return.
+    let returned: ReturnedPayment["returned"] = "nothing_held"
+    let amount = "0"
     if (MathBN.gt(capturedLeft, 0)) {
-      await this.movements.refund(
+      const refunded = await this.movements.refund(
         { payment_id: payment.id, amount: capturedLeft.toFixed(), note: reason, created_by: RETURNED_BY },
         sharedContext
       )
-      returned = "refunded"
-      amount = capturedLeft.toFixed()
-    } else {
-      // Canceled already (Medusa's failed completion compensates its authorization so) or now.
-      if (!locked.canceled_at) await this.cancellation.cancel(payment.id, sharedContext, { created_by: RETURNED_BY, note: reason })
-      returned = "canceled"
-      amount = MathBN.convert(locked.amount).toFixed()
+      if (refunded.refunds?.length) {
+        returned = "refunded"
+        amount = capturedLeft.toFixed()
+      }
+    } else if (MathBN.eq(locked.captured, 0) && !locked.canceled_at) {
+      if (await this.cancellation.cancelNow(payment.id, sharedContext, { created_by: RETURNED_BY, note: reason })) {
+        returned = "canceled"
+        amount = MathBN.convert(locked.amount).toFixed()
+      }
     }
     await this.cancelSession_(sessionId, sharedContext)
     return { payment_session_id: sessionId, payment_id: payment.id, returned, amount, currency_code: locked.currency_code }
@@ -139,7 +143,7 @@ export class HeldPayments extends UseCase {
 
   /** The session is done: Medusa's completion refuses it, and the shopper pays again with a new one. */
   @InjectTransactionManager()
-  protected async cancelSession_(sessionId: string, @MedusaContext() sharedContext: Context = {}) {
+  protected async cancelSession_(sessionId: string, @MedusaContext() sharedContext: Context = {}): Promise<void> {
     const rows = await execute(
       sharedContext,
       `UPDATE payment_session SET status = 'canceled', updated_at = now() WHERE id = ? AND status <> 'canceled' RETURNING id`,

@@ -41,7 +41,13 @@ export type AuditReport = {
   disagreements: Disagreement[]
 }
 
-type OrderSide = { orderId: string | null; cartId: string | null; transactions: { reference: string; reference_id: string; amount: string }[] }
+type OrderSide = {
+  orderId: string | null
+  cartId: string | null
+  transactions: { reference: string; reference_id: string; amount: string }[]
+  /** every payment collection of the order, audited or not */
+  orderCollectionIds: string[]
+}
 
 /**
  * The three-way audit: for the payment sessions of a period, what the
@@ -57,10 +63,14 @@ export async function auditPayments(container: MedusaContainer, period: { from: 
   const orders = await orderSides(container, rows)
   const disagreements: Disagreement[] = []
   for (const row of rows) {
-    const side = orders.get(row.payment_collection_id) ?? { orderId: null, cartId: null, transactions: [] }
+    const side = orders.get(row.payment_collection_id) ?? { orderId: null, cartId: null, transactions: [], orderCollectionIds: [] }
     disagreements.push(...compare(row, side))
   }
+  const audited = new Set(rows.map((r) => r.payment_collection_id))
   for (const [orderId, side] of byOrder(orders)) {
+    // An order with a collection outside the period (an edit paid later, or earlier) is not compared as a
+    // whole: its transactions cover money this audit did not read.
+    if (side.orderCollectionIds.some((id) => !audited.has(id))) continue
     const own = rows.filter((r) => side.collectionIds.includes(r.payment_collection_id) && r.payment)
     disagreements.push(...booksAgainstOrder(orderId, side, own), ...orderPaidBeyondProvider(orderId, side, own))
   }
@@ -240,15 +250,19 @@ async function orderSides(container: MedusaContainer, rows: ProviderAuditRow[]):
     ? await graph("order_payment_collection", ["order_id", "payment_collection_id"], { payment_collection_id: collectionIds })
     : []
   const orderIds = [...new Set(orders.map((o) => o.order_id as string))]
+  const orderCollections = orderIds.length
+    ? await graph("order_payment_collection", ["order_id", "payment_collection_id"], { order_id: orderIds })
+    : []
   const transactions: any[] = orderIds.length
     ? await container
         .resolve<IOrderModuleService>(Modules.ORDER)
         .listOrderTransactions({ order_id: orderIds } as any, { select: ["order_id", "reference", "reference_id", "amount"] })
     : []
   for (const collectionId of collectionIds) {
-    const orderId = orders.find((o) => o.payment_collection_id === collectionId)?.order_id ?? null
+    const orderId: string | null = orders.find((o) => o.payment_collection_id === collectionId)?.order_id ?? null
     sides.set(collectionId, {
       orderId,
+      orderCollectionIds: orderCollections.filter((o) => o.order_id === orderId).map((o) => o.payment_collection_id as string),
       cartId: carts.find((c) => c.payment_collection_id === collectionId)?.cart_id ?? null,
       transactions: transactions
         .filter((t) => t.order_id === orderId)

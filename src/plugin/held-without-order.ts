@@ -3,7 +3,7 @@ import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 import type PaymentModuleService from "../services/payment-module"
 import type { ReturnedPayment } from "../money/held-payments"
 import { newOwnerId } from "./order-lock"
-import { pluginOptions } from "./options"
+import { paymentProviderTimeoutMs, pluginOptions } from "./options"
 
 /** The event a store subscribes to (to email the customer, say) when money held without an order went back. */
 export const PAYMENT_RETURNED_EVENT = "cart.payment_returned"
@@ -36,8 +36,6 @@ export type HeldWithoutOrderReport = {
 
 /** Medusa's complete-cart workflow (`completeCartWorkflow`), run through the workflow engine by its id. */
 const COMPLETE_CART_WORKFLOW = "complete-cart"
-/** How long the sweep holds a cart's lock while it looks: less than a completion's own wait (30 s). */
-const LOCK_SECONDS = 60
 /** How far back sessions are looked at: past Stripe's 7-day authorizations, so every one that can still be voided is. */
 const LOOKBACK_MS = 8 * 24 * 60 * 60 * 1000
 /** Sessions read per run at most: most have an order and are dropped before any provider call. */
@@ -189,8 +187,11 @@ async function completeCart(container: MedusaContainer, cartId: string): Promise
 async function underCartLock<T>(container: MedusaContainer, cartId: string, job: () => Promise<T>): Promise<T | "busy"> {
   const locking = container.resolve<ILockingModule>(Modules.LOCKING)
   const ownerId = newOwnerId()
+  // Held across the provider calls of a return (authorize, then cancel or refund), each bounded by the module's
+  // provider timeout: a completion must not find the lock free while the money is being given back.
+  const expire = Math.ceil((3 * paymentProviderTimeoutMs(container) + 60_000) / 1000)
   try {
-    await locking.acquire(cartId, { ownerId, expire: LOCK_SECONDS })
+    await locking.acquire(cartId, { ownerId, expire })
   } catch {
     return "busy"
   }

@@ -751,6 +751,19 @@ export default class PaymentModuleService
   }
 
   /**
+   * Not in Medusa's interface: a session in `error` (its last attempt failed)
+   * takes the status its provider gives now — `pending` again when the
+   * shopper has paid since on the same payment. Answers the session's status.
+   * The plugin calls it before Medusa completes a cart, whose validation
+   * skips sessions in `error`.
+   */
+  @InjectManager()
+  @EmitEvents()
+  async refreshFailedPaymentSession(id: string, @MedusaContext() sharedContext: Context = {}): Promise<string | null> {
+    return (await this.sessions_.followProvider(requireString(id, "payment session id"), true, sharedContext)).status
+  }
+
+  /**
    * Not in Medusa's interface: gives back the money a provider holds for a
    * session no order will record — the authorization canceled, or captured
    * money refunded — with `reason` in the ledger, and cancels the session.

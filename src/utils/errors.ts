@@ -131,6 +131,8 @@ const CANNOT_TELL_TYPES = new Set<string>([MedusaError.Types.NOT_FOUND, MedusaEr
 export function unprovenOutcomeReason(error: unknown): string | undefined {
   const message = (error as { message?: string } | null)?.message ?? String(error)
   if (isOutcomeUnknown(error)) return `no answer from the provider: ${message}`
+  // No provider registered under the key: nothing was sent anywhere, which proves nothing moved.
+  if ((error as { details?: { registered_providers?: unknown } } | null)?.details?.registered_providers !== undefined) return undefined
   const type = (error as { type?: unknown } | null)?.type
   if (typeof type === "string" && CANNOT_TELL_TYPES.has(type)) {
     return `${PROVIDER_CANNOT_FIND} or refused the credentials (${message}); check its account, API key and test/live mode`

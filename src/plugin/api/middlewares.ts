@@ -1,5 +1,6 @@
 import { defineMiddlewares } from "@medusajs/framework/http"
 import { refuseRefundTheOrderCannotRecord } from "./refuse-refund-the-order-cannot-record"
+import { refreshFailedSessions } from "./refresh-failed-sessions"
 import { paymentOfRoute, paymentsOfOrder, refuseWhileMovementOpen } from "./refuse-while-movement-open"
 import { serializeByCollection, serializeByOrder, serializeByPayment } from "./serialize-order-payments"
 import { verifyWebhookAtTheDoor } from "./verify-webhook"
@@ -14,6 +15,8 @@ import { verifyWebhookAtTheDoor } from "./verify-webhook"
  *   (refuse-while-movement-open.ts);
  * - a refund the order could not record afterwards is refused before it is
  *   made (refuse-refund-the-order-cannot-record.ts);
+ * - a cart's payment session whose last attempt failed is read again from its
+ *   provider before Medusa completes the cart (refresh-failed-sessions.ts);
  * - a webhook for one of this module's providers is checked before Medusa
  *   queues it (verify-webhook.ts).
  */
@@ -30,6 +33,7 @@ export default defineMiddlewares({
     },
     { matcher: "/admin/payment-collections/:id/mark-as-paid", methods: ["POST"], middlewares: [serializeByCollection] },
     { matcher: "/admin/orders/:id/cancel", methods: ["POST"], middlewares: [serializeByOrder, refuseWhileOrderOpen] },
+    { matcher: "/store/carts/:id/complete", methods: ["POST"], middlewares: [refreshFailedSessions] },
     { matcher: "/hooks/payment/:provider", methods: ["POST"], middlewares: [verifyWebhookAtTheDoor] },
   ],
 })
