@@ -15,8 +15,8 @@ import { cartWithPayment, checkoutUpToPayment, completeCart } from "./harness/st
 
 jest.setTimeout(300_000)
 
-/** The plugin's orphanedPaymentMinutes here: 8 s, so a test can see "too young" and then "due". */
-const GRACE_MS = 8_000
+/** The plugin's orphanedPaymentMinutes here: 15 s (the webhook's 5 s delay and the shopper's failed completion fit in it), so a test can see "too young" and then "due". */
+const GRACE_MS = 15_000
 
 let env: Environment
 
