@@ -161,6 +161,17 @@ paymentModuleSuite(({ service, MikroOrmWrapper }) => {
       })
     })
 
+    it("a session that is a Payment: its books say whether money is held (authorized, or captured and not all refunded)", async () => {
+      const held = await session()
+      const payment = (await service.authorizePaymentSession(held.id, {}))!
+      expect(await module.checkPaymentSessionAtProvider(held.id)).toMatchObject({ provider_status: null, holds_money: true })
+      await service.capturePayment({ payment_id: payment.id, amount: 100 })
+      await service.refundPayment({ payment_id: payment.id, amount: 40 })
+      expect(await module.checkPaymentSessionAtProvider(held.id)).toMatchObject({ holds_money: true })
+      await service.refundPayment({ payment_id: payment.id, amount: 60 })
+      expect(await module.checkPaymentSessionAtProvider(held.id)).toMatchObject({ holds_money: false })
+    })
+
     it("nothing held at the provider: nothing moves", async () => {
       const notPaid = await session({ authorize: "error", status: "pending" })
       expect(await module.checkPaymentSessionAtProvider(notPaid.id)).toMatchObject({ holds_money: false, provider_status: "pending" })

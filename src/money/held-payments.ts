@@ -1,6 +1,6 @@
 import { Context, PaymentDTO } from "@medusajs/framework/types"
 import { CommonEvents, InjectTransactionManager, MathBN, MedusaContext, MedusaError, PaymentSessionStatus } from "@medusajs/framework/utils"
-import { findIdleSessions, IdleSession, lockPayment } from "../sql/money"
+import { findIdleSessions, IdleSession, LockedPayment, lockPayment } from "../sql/money"
 import { execute } from "../sql/runner"
 import type { MoneyHolding } from "../types"
 import { invalidData, notFound, requireString } from "../utils/errors"
@@ -77,13 +77,8 @@ export class HeldPayments extends UseCase {
     }
     const followed = await this.sessions.followProvider(sessionId, false, sharedContext)
     if (followed.has_payment) {
-      const [payment] = await this.paymentService_.list(
-        { payment_session_id: sessionId },
-        { select: ["id", "canceled_at"], relations: ["captures", "refunds"] },
-        sharedContext
-      )
-      // Authorized and not captured, or captured and not all refunded.
-      const held = !!payment && !payment.canceled_at && (!payment.captures?.length || MathBN.gt(heldAmount(payment), 0))
+      const [payment] = await this.paymentService_.list({ payment_session_id: sessionId }, { select: ["id"] }, sharedContext)
+      const held = !!payment && holdsMoney(await this.lockForReturn_(payment.id, sharedContext))
       return { payment_session_id: sessionId, status: followed.status, provider_status: null, holds_money: held }
     }
     const holds = followed.provider_status === PaymentSessionStatus.AUTHORIZED || followed.provider_status === PaymentSessionStatus.CAPTURED
@@ -136,6 +131,7 @@ export class HeldPayments extends UseCase {
     return { payment_session_id: sessionId, payment_id: payment.id, returned, amount, currency_code: locked.currency_code }
   }
 
+  /** The payment's books as of its row lock (its captured and refunded totals, open movements included). */
   @InjectTransactionManager()
   protected async lockForReturn_(paymentId: string, @MedusaContext() sharedContext: Context = {}) {
     return await lockPayment(paymentId, sharedContext)
@@ -153,7 +149,13 @@ export class HeldPayments extends UseCase {
   }
 }
 
-function heldAmount(payment: { captures?: { amount: unknown }[]; refunds?: { amount: unknown }[] }) {
-  const sum = (rows: { amount: unknown }[] | undefined) => (rows ?? []).reduce((total, r) => MathBN.add(total, r.amount as any), MathBN.convert(0))
-  return MathBN.sub(sum(payment.captures), sum(payment.refunds))
+/**
+ * Whether the books say the provider holds the customer's money for a
+ * payment: captured and not all refunded, or authorized, nothing captured
+ * and not canceled. `returnMoney` gives back exactly this (a refund of the
+ * first, a cancel of the second).
+ */
+function holdsMoney(payment: LockedPayment): boolean {
+  if (MathBN.gt(payment.captured, 0)) return MathBN.gt(MathBN.sub(payment.captured, payment.refunded), 0)
+  return !payment.canceled_at
 }
